@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from accounts import views
+
+urlpatterns = [
+    path("", include("django.contrib.auth.urls")),
+    path("signup/", views.signup, name="signup"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", views.token_create, name="token_create"),
+    path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+]

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from projects import api as projects_api
+from projects import views as projects_views
+
+router = DefaultRouter()
+router.register("projects", projects_api.ProjectViewSet, basename="project")
+router.register("teams", projects_api.TeamViewSet, basename="team")
+
+membership_list = projects_api.MembershipViewSet.as_view({"get": "list", "post": "create"})
+membership_detail = projects_api.MembershipViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
+
+api_v1 = [
+    *router.urls,
+    path("projects/<int:project_pk>/memberships/", membership_list, name="membership-list"),
+    path("projects/<int:project_pk>/memberships/<int:pk>/", membership_detail, name="membership-detail"),
+]
+
+urlpatterns = [
+    path("", projects_views.dashboard, name="dashboard"),
+    path("accounts/", include("accounts.urls")),
+    path("projects/", include("projects.urls")),
+    path("datasets/", include("metadata.urls")),
+    path("plans/", include("dmp.urls")),
+    path("submissions/", include("repositories.urls")),
+    path("tasks/", include("workers.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]
