@@ -8,11 +8,14 @@ requests are sent to the login page and anonymous API requests get 401.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
-from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 from tests.conftest import ALL_USERS, World
+
+if TYPE_CHECKING:  # the stubs name the test client's response type; Django does not export it
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 # The lowest role each action needs; "steward" counts as reviewer.
 RANK = {"viewer": 1, "reviewer": 2, "steward": 2, "editor": 3, "manager": 4, "owner": 5}
