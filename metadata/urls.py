@@ -6,4 +6,12 @@ from metadata import views
 
 app_name = "metadata"
 
-urlpatterns = [path("", views.datasets_index, name="index")]
+urlpatterns = [
+    path("", views.datasets_index, name="index"),
+    path("project/<int:pk>/", views.project_datasets, name="project_datasets"),
+    path("project/<int:pk>/register/", views.dataset_register, name="dataset_register"),
+    path("<int:pk>/", views.dataset_detail, name="dataset_detail"),
+    path("<int:pk>/scan/", views.dataset_scan, name="dataset_scan"),
+    path("<int:pk>/files/<int:file_pk>/", views.file_detail, name="file_detail"),
+    path("<int:pk>/files/<int:file_pk>/ome.xml", views.file_ome_xml, name="file_ome_xml"),
+]

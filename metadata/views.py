@@ -1,14 +1,144 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 
-from projects.models import Project
-from projects.selectors import project_list
+from accounts.requests import authenticated_user
+from metadata import selectors, services
+from metadata.forms import DatasetRegisterForm, FileFilterForm
+from metadata.imaging.formats import FORMAT_LABELS, Format
+from metadata.models import Dataset
+from projects import access
+
+FILES_PER_PAGE = 100
+SORTS = {"path": "relative_path", "-path": "-relative_path", "size": "size_bytes", "-size": "-size_bytes"}
+
+
+def _dataset_for_user(
+    request: HttpRequest, pk: int, *, needs: str = access.VIEW
+) -> tuple[Dataset, access.ProjectAccess]:
+    dataset = Dataset.objects.select_related("project", "storage_root").filter(pk=pk).first()
+    if dataset is None:
+        raise Http404("No such dataset.")
+    return dataset, access.project_for_user(request.user, dataset.project_id, needs=needs)
 
 
 @login_required
 def datasets_index(request: HttpRequest) -> HttpResponse:
-    projects = project_list(user=request.user, status=Project.Status.ACTIVE)
-    return render(request, "metadata/datasets_index.html", {"projects": projects})
+    datasets = selectors.datasets_visible_to(request.user).order_by("project__title", "title")
+    return render(request, "metadata/datasets_index.html", {"datasets": datasets})
+
+
+@login_required
+def project_datasets(request: HttpRequest, pk: int) -> HttpResponse:
+    project_access = access.project_for_user(request.user, pk)
+    project = project_access.project
+    return render(
+        request,
+        "metadata/project_datasets.html",
+        {
+            "project": project,
+            "access": project_access,
+            "datasets": Dataset.objects.filter(project=project).select_related("storage_root"),
+        },
+    )
+
+
+@login_required
+def dataset_register(request: HttpRequest, pk: int) -> HttpResponse:
+    project_access = access.project_for_user(request.user, pk, needs=access.EDIT)
+    project = project_access.project
+    form = DatasetRegisterForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dataset = services.dataset_register(
+                project=project, user=authenticated_user(request), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            services.scan_start(dataset=dataset, user=authenticated_user(request))
+            messages.success(request, f"Dataset “{dataset}” registered; its scan has started.")
+            return redirect(dataset)
+    return render(
+        request,
+        "metadata/dataset_register.html",
+        {"project": project, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset, project_access = _dataset_for_user(request, pk)
+    filters = FileFilterForm(request.GET or None)
+    filters.is_valid()
+    cleaned = filters.cleaned_data if filters.is_bound else {}
+    sort = request.GET.get("sort", "path")
+    files = selectors.dataset_files(
+        dataset=dataset,
+        format=cleaned.get("format", ""),
+        errors_only=cleaned.get("with_errors", False),
+        search=cleaned.get("q", ""),
+    ).order_by(SORTS.get(sort, "relative_path"))
+    page = Paginator(files, FILES_PER_PAGE).get_page(request.GET.get("page"))
+    run = selectors.latest_scan(dataset)
+    context = {
+        "dataset": dataset,
+        "project": dataset.project,
+        "access": project_access,
+        "run": run,
+        "progress": selectors.scan_progress(run) if run else None,
+        "page": page,
+        "filters": filters,
+        "sort": sort,
+        "format_rows": [
+            (FORMAT_LABELS.get(Format(fmt), fmt), row["count"], row["bytes"])
+            for fmt, row in sorted(dataset.format_summary.items(), key=lambda item: -item[1]["bytes"])
+        ],
+        "query": request.GET.copy(),
+    }
+    template = "metadata/dataset_detail.html"
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "scan-progress":
+        template += "#progress"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def dataset_scan(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset, _ = _dataset_for_user(request, pk, needs=access.EDIT)
+    services.scan_start(dataset=dataset, user=authenticated_user(request))
+    messages.success(request, "The scan has started; unchanged files are not read again.")
+    return redirect(dataset)
+
+
+@login_required
+def file_detail(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    dataset, _ = _dataset_for_user(request, pk)
+    image_file = get_object_or_404(dataset.files, pk=file_pk)
+    return render(
+        request,
+        "metadata/file_detail.html",
+        {"dataset": dataset, "project": dataset.project, "file": image_file, "meta": image_file.metadata},
+    )
+
+
+@login_required
+def file_ome_xml(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    dataset, _ = _dataset_for_user(request, pk)
+    image_file = get_object_or_404(dataset.files, pk=file_pk)
+    xml = image_file.ome_xml
+    if xml is None:
+        raise Http404("This file has no OME-XML.")
+    response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
+    name = image_file.relative_path.rsplit("/", 1)[-1] + ".ome.xml"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response

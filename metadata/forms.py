@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+
+from metadata.imaging.formats import FORMAT_LABELS, Format
+from metadata.services import storage_roots_for
+from projects.models import Project, StorageRoot
+
+
+class DatasetRegisterForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    storage_root = forms.ModelChoiceField(queryset=StorageRoot.objects.none(), label="Storage root")
+    relative_path = forms.CharField(
+        max_length=1000,
+        label="Folder",
+        help_text="Path inside the storage root, e.g. lab-a/2026-11-03_confocal. "
+        "'..' and absolute paths are refused.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    want_md5 = forms.BooleanField(
+        required=False,
+        label="Also compute MD5 checksums",
+        help_text="Zenodo lists MD5; other archives use SHA-256.",
+    )
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        roots = cast(forms.ModelChoiceField[StorageRoot], self.fields["storage_root"])
+        roots.queryset = StorageRoot.objects.filter(pk__in=[r.pk for r in storage_roots_for(project)])
+
+
+class FileFilterForm(forms.Form):
+    format = forms.ChoiceField(
+        choices=[("", "Any format"), *((f.value, FORMAT_LABELS[f]) for f in Format)], required=False
+    )
+    with_errors = forms.BooleanField(required=False, label="Only files with errors")
+    q = forms.CharField(required=False, label="Path contains")

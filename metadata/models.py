@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import zlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from metadata.imaging.formats import FORMAT_LABELS, Format
+from projects.models import Project, StorageRoot
+
+FORMAT_CHOICES = [(fmt.value, FORMAT_LABELS[fmt]) for fmt in Format]
+
+
+class Dataset(models.Model):
+    """A folder on facility storage holding one body of image data of a project."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered, not scanned")
+        SCANNING = "scanning", _("Scanning")
+        SCANNED = "scanned", _("Scanned")
+        FAILED = "failed", _("Scan failed")
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="datasets", verbose_name=_("project")
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    storage_root = models.ForeignKey(
+        StorageRoot, on_delete=models.PROTECT, related_name="datasets", verbose_name=_("storage root")
+    )
+    relative_path = models.CharField(
+        _("path"),
+        max_length=1000,
+        help_text=_("Folder inside the storage root, e.g. lab-a/2026-11-03_confocal."),
+    )
+    want_md5 = models.BooleanField(
+        _("also compute MD5"),
+        default=False,
+        help_text=_("Zenodo lists MD5 checksums; other archives use SHA-256."),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    # Totals kept by the scan so pages never aggregate millions of file rows.
+    file_count = models.PositiveBigIntegerField(_("files"), default=0)
+    total_bytes = models.PositiveBigIntegerField(_("bytes"), default=0)
+    image_count = models.PositiveBigIntegerField(_("images"), default=0)
+    error_count = models.PositiveBigIntegerField(_("files with errors"), default=0)
+    format_summary = models.JSONField(_("formats"), default=dict, blank=True)
+    instruments = models.JSONField(_("instruments"), default=list, blank=True)
+    objectives = models.JSONField(_("objectives"), default=list, blank=True)
+    acquired_from = models.DateTimeField(_("first acquisition"), null=True, blank=True)
+    acquired_to = models.DateTimeField(_("last acquisition"), null=True, blank=True)
+    scanned_at = models.DateTimeField(_("last scanned"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dataset")
+        verbose_name_plural = _("datasets")
+        ordering = ["-created_at"]
+        constraints = [
+            # One dataset per folder: two registrations would scan and count the same files twice.
+            models.UniqueConstraint(fields=["storage_root", "relative_path"], name="dataset_unique_folder")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("metadata:dataset_detail", args=[self.pk])
+
+
+class ImageFile(models.Model):
+    """One file (or one OME-Zarr folder) of a dataset, with what its headers say."""
+
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="files", verbose_name=_("dataset")
+    )
+    relative_path = models.CharField(_("path"), max_length=1000)
+    size_bytes = models.PositiveBigIntegerField(_("size"))
+    mtime = models.FloatField(
+        _("modification time"), help_text=_("Seconds since the epoch, as the file system says.")
+    )
+    file_count = models.PositiveIntegerField(
+        _("files"), default=1, help_text=_("More than one for OME-Zarr folders.")
+    )
+    format = models.CharField(_("format"), max_length=10, choices=FORMAT_CHOICES)
+    is_image = models.BooleanField(_("is an image"), default=False)
+    reader = models.CharField(_("reader"), max_length=100, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    md5 = models.CharField(_("MD5"), max_length=32, blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    instrument = models.CharField(_("instrument"), max_length=300, blank=True)
+    objective = models.CharField(_("objective"), max_length=300, blank=True)
+    acquired_at = models.DateTimeField(_("acquired at"), null=True, blank=True)
+    ome_xml_gz = models.BinaryField(_("OME-XML (zlib)"), null=True, blank=True, editable=False)
+    error_code = models.CharField(_("error"), max_length=24, blank=True)
+    error = models.TextField(_("error message"), blank=True)
+    scanned_at = models.DateTimeField(_("scanned at"))
+
+    class Meta:
+        verbose_name = _("image file")
+        verbose_name_plural = _("image files")
+        ordering = ["dataset", "relative_path"]
+        constraints = [
+            # Scans upsert by path, so a retried chunk can never add a second row.
+            models.UniqueConstraint(fields=["dataset", "relative_path"], name="imagefile_unique_path")
+        ]
+        indexes = [
+            # The file table filters by these within one dataset.
+            models.Index(fields=["dataset", "format"], name="imagefile_format"),
+            models.Index(fields=["dataset", "instrument"], name="imagefile_instrument"),
+            models.Index(
+                fields=["dataset", "error_code"], name="imagefile_errors", condition=~Q(error_code="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.relative_path
+
+    @property
+    def ome_xml(self) -> str | None:
+        return zlib.decompress(bytes(self.ome_xml_gz)).decode() if self.ome_xml_gz else None
+
+
+class ScanRun(models.Model):
+    """One scan of a dataset, split into chunks that any worker may run."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", _("Listing files")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="scans", verbose_name=_("dataset")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    files_total = models.PositiveBigIntegerField(default=0)
+    bytes_total = models.PositiveBigIntegerField(default=0)
+    files_done = models.PositiveBigIntegerField(default=0)
+    bytes_done = models.PositiveBigIntegerField(default=0)
+    files_skipped = models.PositiveBigIntegerField(
+        default=0, help_text=_("Unchanged since the last scan (same size and time), not re-read.")
+    )
+    files_failed = models.PositiveBigIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("scan run")
+        verbose_name_plural = _("scan runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Scan {self.pk} of {self.dataset}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.PLANNING, self.Status.RUNNING)
+
+
+class ScanChunk(models.Model):
+    """A slice of a scan's work; claimed by one worker at a time, re-run if that worker dies."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    scan = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    paths = models.JSONField(help_text=_("Relative paths of the units in this chunk."))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    worker = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["scan", "index"]
+        constraints = [models.UniqueConstraint(fields=["scan", "index"], name="scanchunk_unique_index")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of scan {self.scan_id}"
