@@ -10,6 +10,8 @@ duplicates or losses when it is run again.
 from __future__ import annotations
 
 import datetime
+import os
+import socket
 import time
 import zlib
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from metadata.imaging.formats import Format
 from metadata.models import Dataset, ImageFile, ScanChunk, ScanRun
 from projects.models import Project, StorageRoot
 from projects.storage import PathOutsideRoot
+from workers.heartbeat import Heartbeat
 from workers.models import LOST_AFTER, WorkerHeartbeat
 
 # A chunk holds at most this many units or bytes: small enough to spread a dataset
@@ -85,6 +88,24 @@ def dataset_register(
     dataset.full_clean()
     dataset.save()
     return dataset
+
+
+def scan_run_inline(*, run: ScanRun) -> None:
+    """Run a whole scan in this process (CLI, demo), beating like a worker so that a
+    concurrent resume does not take its chunks away."""
+    heartbeat = Heartbeat(
+        worker_id=f"inline-{socket.gethostname()}-{os.getpid()}", backend="inline", queues="-"
+    )
+    heartbeat.start()
+    try:
+        run.refresh_from_db()
+        scan_plan(run=run)
+        pending = ScanChunk.objects.filter(scan=run).exclude(status=ScanChunk.Status.DONE)
+        for chunk_id in pending.values_list("pk", flat=True):
+            scan_chunk(chunk_id=chunk_id, worker=heartbeat.worker_id)
+            heartbeat.task_done()
+    finally:
+        heartbeat.stop()
 
 
 def dataset_folder(dataset: Dataset) -> Path:
@@ -336,7 +357,7 @@ def _scan_unit(dataset: Dataset, folder: Path, relative: str, previous: ImageFil
     try:
         record = inspect_path(path)
     except InspectionError as exc:
-        row.format = Format.OTHER
+        row.format = exc.format or Format.OTHER
         _with_error(row, exc)
     else:
         row.format = record.format

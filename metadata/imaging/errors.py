@@ -15,7 +15,8 @@ class ErrorCode(StrEnum):
 class InspectionError(Exception):
     """A file that could not be inspected; ``str()`` is the message shown to people."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, format: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.format = format  # what the file was recognised as, when it got that far

@@ -16,7 +16,14 @@ import tifffile
 
 from metadata.imaging.errors import ErrorCode, InspectionError
 from metadata.imaging.formats import FORMAT_LABELS, Format, is_ome_zarr_dir, sniff
-from metadata.imaging.ome import fill_from_ome, parse_ome_xml
+from metadata.imaging.ome import (
+    OmeXmlError,
+    binary_only_metadata_file,
+    companion_files,
+    fill_from_ome,
+    fill_from_ome_xml,
+    plate_summary,
+)
 from metadata.imaging.records import Channel, ImageRecord
 
 # Vendor formats read through bioio plugins, always with the reader named explicitly.
@@ -51,7 +58,11 @@ def inspect_path(path: Path) -> ImageRecord:
         # on the record rather than noise on the console (or errors under pytest).
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            record = _INSPECTORS[fmt](path, size, fmt)
+            try:
+                record = _INSPECTORS[fmt](path, size, fmt)
+            except InspectionError as exc:
+                exc.format = exc.format or fmt
+                raise
         record.notes.extend(
             dict.fromkeys(f"Metadata warning: {w.message}" for w in caught[:MAX_WARNING_NOTES])
         )
@@ -114,21 +125,22 @@ def _tiff(path: Path, size: int, fmt: Format) -> ImageRecord:
 
 def _ome_tiff(tif: tifffile.TiffFile, xml: str, size: int, reader: str) -> ImageRecord:
     record = ImageRecord(format=Format.OME_TIFF, reader=reader, size_bytes=size)
-    try:
-        ome = parse_ome_xml(xml)
-    except Exception as exc:
-        raise InspectionError(
-            ErrorCode.CORRUPT, f"The OME-XML header of this OME-TIFF is invalid: {exc}"
-        ) from None
-    if ome.binary_only is not None:
+    companion = binary_only_metadata_file(xml)
+    if companion is not None:
         # One file of a multi-file fileset: its metadata lives in the companion file.
         record.is_image = False
-        record.fileset = ome.binary_only.metadata_file
-        record.notes.append(f"Part of a multi-file OME-TIFF described by {ome.binary_only.metadata_file}.")
+        record.fileset = companion
+        record.notes.append(f"Part of a multi-file OME-TIFF described by {companion}.")
         _fill_from_tiff_series(record, tif)
         return record
+    try:
+        fill_from_ome_xml(record, xml)
+    except OmeXmlError as exc:
+        raise InspectionError(
+            ErrorCode.CORRUPT, f"The OME-XML header of this OME-TIFF is invalid: {exc}."
+        ) from None
     record.ome_xml = xml
-    return fill_from_ome(record, ome)
+    return record
 
 
 def _fill_from_tiff_series(record: ImageRecord, tif: tifffile.TiffFile) -> None:
@@ -240,29 +252,19 @@ def _jpeg(path: Path, size: int, fmt: Format) -> ImageRecord:
 
 def _ome_xml(path: Path, size: int, fmt: Format) -> ImageRecord:
     xml = path.read_text(encoding="utf-8", errors="replace")
+    record = ImageRecord(format=fmt, reader="fairlight ome-xml", size_bytes=size)
     try:
-        ome = parse_ome_xml(xml)
-    except Exception as exc:
-        raise InspectionError(ErrorCode.CORRUPT, f"This OME-XML file is not valid: {exc}") from None
-    record = ImageRecord(format=fmt, reader=f"ome-types {_package_version('ome-types')}", size_bytes=size)
+        fill_from_ome_xml(record, xml)
+    except OmeXmlError as exc:
+        raise InspectionError(ErrorCode.CORRUPT, f"This OME-XML file is not valid: {exc}.") from None
     record.ome_xml = xml
-    fill_from_ome(record, ome)
-    record.is_image = bool(ome.images)
+    record.is_image = record.image_count > 0
     if path.name.lower().endswith(".companion.ome"):
-        files = sorted(
-            {
-                tiff.uuid.file_name
-                for image in ome.images
-                for tiff in image.pixels.tiff_data_blocks
-                if tiff.uuid and tiff.uuid.file_name
-            }
-        )
+        files = companion_files(xml)
         record.notes.append(f"Companion metadata of a multi-file OME-TIFF ({len(files)} files).")
-    if ome.plates:
-        wells = sum(len(plate.wells) for plate in ome.plates)
-        record.notes.append(
-            f"High-content screening plate metadata: {len(ome.plates)} plate(s), {wells} wells."
-        )
+    plates, wells = plate_summary(xml)
+    if plates:
+        record.notes.append(f"High-content screening plate metadata: {plates} plate(s), {wells} wells.")
     return record
 
 
@@ -361,11 +363,13 @@ def _ome_zarr(path: Path) -> ImageRecord:
         )
     if ome_xml_path.is_file():
         xml = ome_xml_path.read_text(encoding="utf-8", errors="replace")
+        dims, dtype = record.dims, record.dtype
         try:
-            fill_from_ome(record, parse_ome_xml(xml), dims_from_ome=False)
+            fill_from_ome_xml(record, xml)
             record.ome_xml = xml
-        except Exception as exc:
+        except OmeXmlError as exc:
             record.notes.append(f"OME/METADATA.ome.xml is not valid OME-XML ({exc}).")
+        record.dims, record.dtype = dims, dtype  # the arrays, not the XML, say what is stored
     return record
 
 

@@ -7,6 +7,8 @@ from django.core.management import call_command
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
+from fairlight.env import StorageRootSetting
+from metadata.models import Dataset, ImageFile
 from projects.models import Facility, Membership, Project, StorageRoot, Team
 
 
@@ -17,17 +19,20 @@ def _quickstart() -> str:
 
 
 def _counts() -> tuple[int, ...]:
-    return tuple(m.objects.count() for m in (User, Facility, StorageRoot, Team, Project, Membership))
+    models = (User, Facility, StorageRoot, Team, Project, Membership, Dataset, ImageFile)
+    return tuple(model.objects.count() for model in models)
 
 
 def test_quickstart_is_idempotent_and_prints_working_credentials(
     db: None, settings: Settings, tmp_path: Path, storage_root_dir: Path
 ) -> None:
     settings.VAR_DIR = tmp_path
+    settings.FAIRLIGHT_STORAGE_ROOTS = (StorageRootSetting(name="demo", path=storage_root_dir),)
     first = _quickstart()
     counts = _counts()
     second = _quickstart()
-    assert _counts() == counts == (1, 1, 1, 1, 1, 1)
+    assert _counts() == counts == (1, 1, 1, 1, 1, 1, 1, 16)
+    assert "Demo dataset: Sample images from the facility's instruments (19 files scanned)." in first
     password = next(line.split(":", 1)[1].strip() for line in first.splitlines() if "demo password" in line)
     assert f"demo password: {password}" in second
     assert User.objects.get(username="demo").check_password(password)
@@ -35,7 +40,7 @@ def test_quickstart_is_idempotent_and_prints_working_credentials(
 
 
 def test_quickstart_says_when_the_demo_password_was_changed(
-    db: None, settings: Settings, tmp_path: Path
+    db: None, settings: Settings, tmp_path: Path, storage_root_dir: Path
 ) -> None:
     settings.VAR_DIR = tmp_path
     _quickstart()

@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import ome_types
 import pytest
 import tifffile
 from django.core.management import call_command
 
-from metadata.imaging import InspectionError, inspect_path
+from metadata.imaging import ImageRecord, InspectionError, inspect_path
 from metadata.imaging.errors import ErrorCode
+from metadata.imaging.ome import fill_from_ome, fill_from_ome_xml
 from tests.metadata.conftest import SAMPLES, shared_images
 
 
@@ -159,3 +161,25 @@ def test_missing_gpl_reader_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_pat
         inspect_path(path)
     assert error.value.code == ErrorCode.READER_NOT_INSTALLED
     assert "uv sync --extra gpl" in error.value.message
+
+
+def _ome_xml_samples() -> list[Path]:
+    names = ("*.ome.tif*", "*.ome.xml", "*.companion.ome")
+    return sorted(path for pattern in names for path in SAMPLES.rglob(pattern))
+
+
+@pytest.mark.parametrize("path", _ome_xml_samples(), ids=lambda p: p.name)
+def test_fast_ome_xml_path_agrees_with_ome_types(path: Path) -> None:
+    """The ElementTree fast path fills the same fields as the full ome-types model."""
+    if ".tif" in path.name:
+        with tifffile.TiffFile(path) as tif:
+            xml = tif.ome_metadata or ""
+    else:
+        xml = path.read_text()
+    if "<BinaryOnly" in xml:
+        pytest.skip("metadata lives in the companion file")
+    fast = fill_from_ome_xml(ImageRecord(format="x", reader="", size_bytes=0), xml)
+    full = fill_from_ome(
+        ImageRecord(format="x", reader="", size_bytes=0), ome_types.from_xml(xml, validate=False)
+    )
+    assert fast.to_json() == full.to_json()

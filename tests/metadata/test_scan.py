@@ -37,7 +37,7 @@ def test_scan_gives_totals_and_per_file_errors(
     )
     assert dataset.error_count == 1
     broken = dataset.files.get(relative_path="broken/pillow_truncated_image.png")
-    assert (broken.error_code, broken.sha256 != "") == ("truncated", True)
+    assert (broken.format, broken.error_code, broken.sha256 != "") == ("png", "truncated", True)
     assert "cut off while copying" in broken.error
     nd2 = dataset.files.get(relative_path="nd2/cluster.nd2")
     assert nd2.metadata["channels"][1]["name"] == "FM 4-64/2% CHAPS"

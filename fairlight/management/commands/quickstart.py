@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from metadata.demo import demo_dataset_ensure
 from projects.demo import demo_ensure
 
 MANAGE_PY = Path(settings.BASE_DIR) / "manage.py"
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         self.stdout.write("Loading demo data …")
         credentials_file = Path(settings.VAR_DIR) / "demo-credentials.txt"
         demo = demo_ensure(credentials_file=credentials_file)
+        dataset = demo_dataset_ensure(project=demo.project, user=demo.user)
+        if dataset is not None:
+            self.stdout.write(f"Demo dataset: {dataset} ({dataset.file_count} files scanned).")
         self._print_credentials(demo.user.username, demo.password, credentials_file, addr)
         if no_serve:
             self.stdout.write(self.style.SUCCESS("Ready. Run without --no-serve to start serving."))

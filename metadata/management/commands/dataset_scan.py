@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-import os
-import socket
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
-from metadata.models import Dataset, ScanChunk, ScanRun
+from metadata.models import Dataset, ScanRun
 from metadata.selectors import scan_progress
-from metadata.services import scan_chunk, scan_plan, scan_start
-from workers.heartbeat import Heartbeat
+from metadata.services import scan_run_inline, scan_start
 
 
 class Command(BaseCommand):
@@ -33,28 +30,9 @@ class Command(BaseCommand):
         run = scan_start(dataset=dataset)
         self.stdout.write(f"Scan {run.pk} of “{dataset}” started.")
         if here:
-            self._run_here(run)
+            scan_run_inline(run=run)
         if wait or here:
             self._wait(run)
-
-    def _run_here(self, run: ScanRun) -> None:
-        # Beat like a worker, so a concurrent resume does not take our chunks away.
-        heartbeat = Heartbeat(
-            worker_id=f"cli-{socket.gethostname()}-{os.getpid()}", backend="cli", queues="-"
-        )
-        heartbeat.start()
-        try:
-            run.refresh_from_db()
-            scan_plan(run=run)
-            for chunk_id in (
-                ScanChunk.objects.filter(scan=run)
-                .exclude(status=ScanChunk.Status.DONE)
-                .values_list("pk", flat=True)
-            ):
-                scan_chunk(chunk_id=chunk_id, worker=heartbeat.worker_id)
-                heartbeat.task_done()
-        finally:
-            heartbeat.stop()
 
     def _wait(self, run: ScanRun) -> None:
         last = ""

@@ -40,9 +40,13 @@ class Command(BaseCommand):
                 record = inspect_path(path)
             except InspectionError as exc:
                 errors += 1
-                self._emit(
-                    options["json"], {"path": str(path), "error": exc.code.value, "message": exc.message}
-                )
+                error = {
+                    "path": str(path),
+                    "format": exc.format,
+                    "error": exc.code.value,
+                    "message": exc.message,
+                }
+                self._emit(options["json"], error)
                 continue
             self._emit(options["json"], {"path": str(path), **record.to_json(include_ome_xml=ome_xml)})
         if errors:
