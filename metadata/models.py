@@ -59,6 +59,12 @@ class Dataset(models.Model):
     format_summary = models.JSONField(_("formats"), default=dict, blank=True)
     instruments = models.JSONField(_("instruments"), default=list, blank=True)
     objectives = models.JSONField(_("objectives"), default=list, blank=True)
+    monthly_bytes = models.JSONField(
+        _("bytes by month"),
+        default=dict,
+        blank=True,
+        help_text=_("Bytes by month of file modification, YYYY-MM."),
+    )
     acquired_from = models.DateTimeField(_("first acquisition"), null=True, blank=True)
     acquired_to = models.DateTimeField(_("last acquisition"), null=True, blank=True)
     scanned_at = models.DateTimeField(_("last scanned"), null=True, blank=True)

@@ -143,12 +143,26 @@ def scan_resume(*, run: ScanRun) -> int:
     return len(chunk_ids)
 
 
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, but belongs to another user
+        return True
+    return True
+
+
 def _alive_workers() -> list[str]:
-    return list(
-        WorkerHeartbeat.objects.filter(last_seen_at__gte=timezone.now() - LOST_AFTER).values_list(
-            "worker_id", flat=True
-        )
-    )
+    """Workers that beat recently; on this host, only those whose process still exists,
+    so a worker killed here frees its chunks at once rather than after LOST_AFTER."""
+    here = socket.gethostname()
+    recent = WorkerHeartbeat.objects.filter(last_seen_at__gte=timezone.now() - LOST_AFTER)
+    return [
+        worker_id
+        for worker_id, hostname, pid in recent.values_list("worker_id", "hostname", "pid")
+        if hostname != here or _process_exists(pid)
+    ]
 
 
 def _claimable(chunks: Any) -> Any:
@@ -435,11 +449,21 @@ def scan_finish(*, run: ScanRun) -> None:
             objectives=_distinct(files, "objective"),
             acquired_from=totals["first"],
             acquired_to=totals["last"],
+            monthly_bytes=_monthly_bytes(files),
             scanned_at=timezone.now(),
         )
         ScanRun.objects.filter(pk=locked.pk).update(
             status=ScanRun.Status.SUCCEEDED, finished_at=timezone.now()
         )
+
+
+def _monthly_bytes(files: QuerySet[ImageFile]) -> dict[str, int]:
+    """Bytes by month of modification time: how the data grew, for storage reports."""
+    months: dict[str, int] = {}
+    for mtime, size in files.values_list("mtime", "size_bytes").iterator(chunk_size=10_000):
+        month = datetime.datetime.fromtimestamp(mtime, datetime.UTC).strftime("%Y-%m")
+        months[month] = months.get(month, 0) + size
+    return dict(sorted(months.items()))
 
 
 def _distinct(files: Any, field: str) -> list[str]:

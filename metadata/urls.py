@@ -8,6 +8,7 @@ app_name = "metadata"
 
 urlpatterns = [
     path("", views.datasets_index, name="index"),
+    path("usage/", views.storage_usage, name="storage_usage"),
     path("project/<int:pk>/", views.project_datasets, name="project_datasets"),
     path("project/<int:pk>/register/", views.dataset_register, name="dataset_register"),
     path("<int:pk>/", views.dataset_detail, name="dataset_detail"),

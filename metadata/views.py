@@ -10,9 +10,9 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from accounts.requests import authenticated_user
-from metadata import selectors, services
+from metadata import selectors, services, usage
+from metadata.advice import advise
 from metadata.forms import DatasetRegisterForm, FileFilterForm
-from metadata.imaging.formats import FORMAT_LABELS, Format
 from metadata.models import Dataset
 from projects import access
 
@@ -33,6 +33,19 @@ def _dataset_for_user(
 def datasets_index(request: HttpRequest) -> HttpResponse:
     datasets = selectors.datasets_visible_to(request.user).order_by("project__title", "title")
     return render(request, "metadata/datasets_index.html", {"datasets": datasets})
+
+
+@login_required
+def storage_usage(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "metadata/storage_usage.html",
+        {
+            "roots": usage.usage_by_root(request.user),
+            "teams": usage.usage_by_team(request.user),
+            "projects": usage.usage_by_project(request.user),
+        },
+    )
 
 
 @login_required
@@ -99,10 +112,7 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "filters": filters,
         "sort": sort,
-        "format_rows": [
-            (FORMAT_LABELS.get(Format(fmt), fmt), row["count"], row["bytes"])
-            for fmt, row in sorted(dataset.format_summary.items(), key=lambda item: -item[1]["bytes"])
-        ],
+        "format_rows": advise(dataset.format_summary),
         "query": request.GET.copy(),
     }
     template = "metadata/dataset_detail.html"

@@ -443,7 +443,9 @@ def test_register_a_dataset_and_watch_its_scan(server: Server, visit: Visit) -> 
     expect(page.locator("#scan-progress")).to_contain_text("Finished: 9 of 9 files", timeout=60_000)
     expect(page.get_by_label("Scan progress")).to_have_attribute("value", "100.0")
     page.reload()
-    expect(page.get_by_role("table", name="Formats")).to_contain_text("OME-TIFF")
+    expect(page.get_by_role("table", name="Formats and what they mean for publishing")).to_contain_text(
+        "OME-TIFF"
+    )
     visit.snap("scan-finished")
 
     page.goto(demo_dataset_url(page, server))

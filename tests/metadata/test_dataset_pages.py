@@ -53,6 +53,7 @@ def test_dataset_page_shows_summary_progress_and_errors(world: World, scanned: D
     assert "Finished: 16 of 16 files" in page
     assert '<progress value="100.0"' in page
     assert "Nikon ND2" in page
+    assert "Lossy compression changes intensities" in page
     assert "OME-Zarr" in page
     assert "OME Insturuments Lab Mk3" in page
     errors_only = world.client("viewer").get(f"/datasets/{scanned.pk}/?with_errors=on").content.decode()
@@ -117,3 +118,18 @@ def test_api_register_validates_path(world: World, root: StorageRoot, samples: P
         format="json",
     )
     assert viewer.status_code == 403
+
+
+def test_storage_use_per_root_team_and_project(world: World, scanned: Dataset) -> None:
+    scanned.refresh_from_db()
+    StorageRoot.objects.filter(pk=scanned.storage_root_id).update(quota_bytes=10 * scanned.total_bytes)
+    steward_page = world.client("steward").get("/datasets/usage/").content.decode()
+    assert "10% of" in steward_page  # the root's quota use
+    assert "Lab A" in steward_page  # the facility's teams
+    assert steward_page.count('class="bar"') >= 1
+    viewer_page = world.client("viewer").get("/datasets/usage/").content.decode()
+    assert "Storage roots you steward" not in viewer_page
+    assert "Zebrafish mitochondria" in viewer_page
+    outsider_page = world.client("outsider").get("/datasets/usage/").content.decode()
+    assert "Zebrafish mitochondria" not in outsider_page
+    assert sum(scanned.monthly_bytes.values()) == scanned.total_bytes

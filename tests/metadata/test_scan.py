@@ -11,13 +11,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from pytest_django.fixtures import Settings as SettingsWrapper
 
+from fairlight.env import StorageRootSetting
 from metadata import services
 from metadata.imaging import inspect_path
 from metadata.imaging.checksum import Digests, hash_file
 from metadata.models import Dataset, ImageFile, ScanChunk, ScanRun
 from projects.models import StorageRoot
 from tests.conftest import World
+from tests.metadata.conftest import shared_images
 
 SAMPLE_UNITS = 16  # files and OME-Zarr folders in sample_data/images
 
@@ -173,20 +176,26 @@ def test_symlink_inside_dataset_pointing_out_is_reported(
     assert row.sha256 == ""
 
 
-def test_cli_register_scan_verify(world: World, root: StorageRoot, samples: Path) -> None:
+def register_cli(project_id: int, root: str, path: str, title: str) -> str:
     out = io.StringIO()
     call_command(
         "dataset_register",
         "--project",
-        str(world.project.pk),
+        str(project_id),
         "--root",
-        "test",
+        root,
         "--path",
-        "samples",
+        path,
         "--title",
-        "CLI",
+        title,
         stdout=out,
     )
+    return out.getvalue()
+
+
+def test_cli_register_scan_verify(world: World, root: StorageRoot, samples: Path) -> None:
+    assert "Registered dataset" in register_cli(world.project.pk, "test", "samples", "CLI")
+    out = io.StringIO()
     dataset = Dataset.objects.get(title="CLI")
     call_command("dataset_scan", str(dataset.pk), "--here", stdout=out)
     assert "Scan finished: 16 files, 0 unchanged, 1 with errors." in out.getvalue()
@@ -210,26 +219,33 @@ def test_cli_register_scan_verify(world: World, root: StorageRoot, samples: Path
 
 def test_cli_register_errors_are_clear(world: World, root: StorageRoot) -> None:
     with pytest.raises(CommandError, match=r"uses '\.\.'"):
-        call_command(
-            "dataset_register",
-            "--project",
-            str(world.project.pk),
-            "--root",
-            "test",
-            "--path",
-            "..",
-            "--title",
-            "x",
-        )
+        register_cli(world.project.pk, "test", "..", "x")
     with pytest.raises(CommandError, match="no storage root 'nope'"):
-        call_command(
-            "dataset_register",
-            "--project",
-            str(world.project.pk),
-            "--root",
-            "nope",
-            "--path",
-            "x",
-            "--title",
-            "x",
-        )
+        register_cli(world.project.pk, "nope", "x", "x")
+
+
+def test_shared_sample_images_scan_completely(
+    world: World, settings: SettingsWrapper, scan_now: Callable[[Dataset], ScanRun]
+) -> None:
+    """Must show: ../shared/data/images scans to completion with correct totals and one
+    per-file error, and a second scan re-hashes nothing."""
+    images = shared_images()
+    settings.FAIRLIGHT_STORAGE_ROOTS = (StorageRootSetting(name="shared", path=images.parent.resolve()),)
+    root = StorageRoot.objects.create(
+        facility=world.facility, name="shared", path=str(images.parent.resolve())
+    )
+    dataset = services.dataset_register(
+        project=world.project, user=None, storage_root=root, relative_path=images.name, title="Shared"
+    )
+    run = scan_now(dataset)
+    dataset.refresh_from_db()
+    on_disk = [path for path in images.rglob("*") if path.is_file()]
+    assert run.status == ScanRun.Status.SUCCEEDED
+    assert dataset.file_count == len(on_disk)
+    assert dataset.total_bytes == sum(path.stat().st_size for path in on_disk)
+    assert list(dataset.files.exclude(error_code="").values_list("relative_path", flat=True)) == [
+        "broken/pillow_truncated_image.png"
+    ]
+    assert dataset.format_summary["czi"]["count"] == 6
+    second = scan_now(dataset)
+    assert second.files_skipped == second.files_total
