@@ -109,6 +109,11 @@ class ImageFile(models.Model):
     objective = models.CharField(_("objective"), max_length=300, blank=True)
     acquired_at = models.DateTimeField(_("acquired at"), null=True, blank=True)
     ome_xml_gz = models.BinaryField(_("OME-XML (zlib)"), null=True, blank=True, editable=False)
+    preview_png = models.BinaryField(_("preview (PNG)"), null=True, blank=True, editable=False)
+    preview_error = models.TextField(_("why there is no preview"), blank=True)
+    preview_at = models.DateTimeField(
+        _("preview made at"), null=True, blank=True, help_text=_("Empty until the preview step has run.")
+    )
     error_code = models.CharField(_("error"), max_length=24, blank=True)
     error = models.TextField(_("error message"), blank=True)
     scanned_at = models.DateTimeField(_("scanned at"))
@@ -132,6 +137,10 @@ class ImageFile(models.Model):
 
     def __str__(self) -> str:
         return self.relative_path
+
+    @property
+    def has_preview(self) -> bool:
+        return self.preview_at is not None and not self.preview_error
 
     @property
     def ome_xml(self) -> str | None:

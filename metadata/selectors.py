@@ -20,7 +20,7 @@ def datasets_visible_to(user: AnyUser) -> QuerySet[Dataset]:
 def dataset_files(
     *, dataset: Dataset, format: str = "", errors_only: bool = False, instrument: str = "", search: str = ""
 ) -> QuerySet[ImageFile]:
-    files = dataset.files.defer("ome_xml_gz")
+    files = dataset.files.defer("ome_xml_gz", "preview_png")
     if format:
         files = files.filter(format=format)
     if errors_only:
@@ -65,6 +65,15 @@ def scan_progress(run: ScanRun) -> ScanProgress:
     remaining = run.bytes_total - run.bytes_done
     eta = remaining / rate if run.is_active and rate > 0 else None
     return ScanProgress(percent=min(percent, 100.0), bytes_per_second=rate, eta_seconds=eta)
+
+
+def dataset_gallery(dataset: Dataset, *, limit: int = 12) -> QuerySet[ImageFile]:
+    """The first images that have a preview, for the dataset page."""
+    return (
+        dataset.files.filter(preview_at__isnull=False, preview_error="")
+        .only("pk", "relative_path", "preview_at", "preview_error")
+        .order_by("relative_path")[:limit]
+    )
 
 
 def latest_scan(dataset: Dataset) -> ScanRun | None:

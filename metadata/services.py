@@ -30,6 +30,7 @@ from metadata.imaging import InspectionError, ScanUnit, inspect_path, walk_units
 from metadata.imaging.checksum import hash_file, hash_tree
 from metadata.imaging.errors import ErrorCode
 from metadata.imaging.formats import Format
+from metadata.imaging.preview import PreviewError, render_preview
 from metadata.models import Dataset, ImageFile, ScanChunk, ScanRun
 from projects.models import Project, StorageRoot
 from projects.storage import PathOutsideRoot
@@ -104,6 +105,8 @@ def scan_run_inline(*, run: ScanRun) -> None:
         for chunk_id in pending.values_list("pk", flat=True):
             scan_chunk(chunk_id=chunk_id, worker=heartbeat.worker_id)
             heartbeat.task_done()
+        waiting = run.dataset.files.filter(is_image=True, error_code="", preview_at__isnull=True)
+        previews_render(file_ids=list(waiting.values_list("pk", flat=True)))
     finally:
         heartbeat.stop()
 
@@ -255,6 +258,10 @@ class _Progress:
 
 
 _UPDATE_FIELDS = [
+    # A changed file loses its old preview; the preview step makes a new one.
+    "preview_png",
+    "preview_error",
+    "preview_at",
     "size_bytes",
     "mtime",
     "file_count",
@@ -416,6 +423,44 @@ def _with_error(row: ImageFile, exc: InspectionError) -> ImageFile:
     return row
 
 
+PREVIEW_BATCH = 50
+
+
+def previews_queue(*, dataset: Dataset) -> int:
+    """Queue preview tasks for images that have none yet; returns the number of tasks."""
+    from metadata.tasks import previews_task
+
+    ids = list(
+        dataset.files.filter(is_image=True, error_code="", preview_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    batches = [ids[start : start + PREVIEW_BATCH] for start in range(0, len(ids), PREVIEW_BATCH)]
+    for batch in batches:
+        transaction.on_commit(partial(previews_task.enqueue, file_ids=batch))
+    return len(batches)
+
+
+def previews_render(*, file_ids: list[int]) -> int:
+    """Render previews for these files; returns how many got one. Idempotent."""
+    files = ImageFile.objects.select_related("dataset__storage_root").filter(
+        pk__in=file_ids, preview_at__isnull=True
+    )
+    made = 0
+    for image_file in files:
+        try:
+            folder = dataset_folder(image_file.dataset)
+            image_file.preview_png = render_preview(folder / image_file.relative_path, image_file.format)
+            image_file.preview_error = ""
+            made += 1
+        except (PreviewError, PathOutsideRoot) as exc:
+            image_file.preview_png = None
+            image_file.preview_error = str(exc)
+        image_file.preview_at = timezone.now()
+        image_file.save(update_fields=["preview_png", "preview_error", "preview_at"])
+    return made
+
+
 def scan_finish(*, run: ScanRun) -> None:
     """Close the run and store the dataset's totals (computed once here, read everywhere)."""
     with transaction.atomic():
@@ -455,6 +500,7 @@ def scan_finish(*, run: ScanRun) -> None:
         ScanRun.objects.filter(pk=locked.pk).update(
             status=ScanRun.Status.SUCCEEDED, finished_at=timezone.now()
         )
+        previews_queue(dataset=dataset)
 
 
 def _monthly_bytes(files: QuerySet[ImageFile]) -> dict[str, int]:
@@ -467,7 +513,8 @@ def _monthly_bytes(files: QuerySet[ImageFile]) -> dict[str, int]:
 
 
 def _distinct(files: Any, field: str) -> list[str]:
-    return sorted(files.exclude(**{field: ""}).values_list(field, flat=True).distinct())
+    # order_by() drops Meta.ordering, whose columns would otherwise defeat DISTINCT.
+    return sorted(files.exclude(**{field: ""}).order_by().values_list(field, flat=True).distinct())
 
 
 @dataclass

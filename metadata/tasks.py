@@ -19,6 +19,11 @@ def scan_plan_task(*, scan_id: int) -> None:
         services.scan_plan(run=run)
 
 
+@task()
+def previews_task(*, file_ids: list[int]) -> int:
+    return services.previews_render(file_ids=file_ids)
+
+
 @task(takes_context=True)
 def scan_chunk_task(context: TaskContext[Any, Any], *, chunk_id: int) -> bool:
     worker_ids = context.task_result.worker_ids

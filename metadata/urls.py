@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/scan/", views.dataset_scan, name="dataset_scan"),
     path("<int:pk>/files/<int:file_pk>/", views.file_detail, name="file_detail"),
     path("<int:pk>/files/<int:file_pk>/ome.xml", views.file_ome_xml, name="file_ome_xml"),
+    path("<int:pk>/files/<int:file_pk>/preview.png", views.file_preview, name="file_preview"),
 ]

@@ -110,6 +110,7 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "progress": selectors.scan_progress(run) if run else None,
         "page": page,
+        "gallery": selectors.dataset_gallery(dataset),
         "filters": filters,
         "sort": sort,
         "format_rows": advise(dataset.format_summary),
@@ -139,6 +140,17 @@ def file_detail(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
         "metadata/file_detail.html",
         {"dataset": dataset, "project": dataset.project, "file": image_file, "meta": image_file.metadata},
     )
+
+
+@login_required
+def file_preview(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    dataset, _ = _dataset_for_user(request, pk)
+    image_file = get_object_or_404(dataset.files.only("preview_png", "preview_at"), pk=file_pk)
+    if not image_file.preview_png:
+        raise Http404("This file has no preview.")
+    response = HttpResponse(bytes(image_file.preview_png), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required

@@ -338,7 +338,7 @@ def _ome_zarr(path: Path) -> ImageRecord:
     record = ImageRecord(
         format=Format.OME_ZARR, reader="fairlight ngff-json", size_bytes=size, file_count=count
     )
-    attrs = _zarr_attrs(path)
+    attrs = zarr_attrs(path)
     ome_xml_path = path / "OME" / "METADATA.ome.xml"
     if "plate" in attrs:
         plate = attrs["plate"]
@@ -348,14 +348,14 @@ def _ome_zarr(path: Path) -> ImageRecord:
         record.notes.append(f"High-content screening plate{name}: {len(wells)} wells.")
         first = path / wells[0]["path"] / "0" if wells else None
         if first is not None and first.is_dir():
-            _fill_from_multiscales(record, first, _zarr_attrs(first))
+            _fill_from_multiscales(record, first, zarr_attrs(first))
         return record
     if "multiscales" in attrs:
         _fill_from_multiscales(record, path, attrs)
         record.image_count = 1
     elif "bioformats2raw.layout" in attrs and (path / "0").is_dir():
         series = sorted(p.name for p in path.iterdir() if p.is_dir() and p.name.isdigit())
-        _fill_from_multiscales(record, path / "0", _zarr_attrs(path / "0"))
+        _fill_from_multiscales(record, path / "0", zarr_attrs(path / "0"))
         record.image_count = len(series)
     else:
         raise InspectionError(
@@ -373,7 +373,7 @@ def _ome_zarr(path: Path) -> ImageRecord:
     return record
 
 
-def _zarr_attrs(folder: Path) -> dict[str, Any]:
+def zarr_attrs(folder: Path) -> dict[str, Any]:
     try:
         if (folder / "zarr.json").is_file():  # Zarr v3 / NGFF 0.5
             attributes = json.loads((folder / "zarr.json").read_text()).get("attributes", {})

@@ -449,6 +449,9 @@ def test_register_a_dataset_and_watch_its_scan(server: Server, visit: Visit) -> 
     visit.snap("scan-finished")
 
     page.goto(demo_dataset_url(page, server))
+    expect(page.get_by_role("heading", name="Previews", level=2)).to_be_visible()
+    expect(page.locator(".gallery img").first).to_have_js_property("complete", True)
+    visit.snap("demo-dataset")
     page.get_by_role("checkbox", name="Only files with errors").check()
     page.get_by_role("button", name="Filter").click()
     page.get_by_role("link", name="broken/pillow_truncated_image.png").click()

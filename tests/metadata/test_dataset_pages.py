@@ -56,7 +56,8 @@ def test_dataset_page_shows_summary_progress_and_errors(world: World, scanned: D
     assert "Lossy compression changes intensities" in page
     assert "OME-Zarr" in page
     assert "OME Insturuments Lab Mk3" in page
-    errors_only = world.client("viewer").get(f"/datasets/{scanned.pk}/?with_errors=on").content.decode()
+    errors_page = world.client("viewer").get(f"/datasets/{scanned.pk}/?with_errors=on").content.decode()
+    errors_only = errors_page[errors_page.index('id="files-heading"') :]
     assert "pillow_truncated_image.png" in errors_only
     assert "cluster.nd2" not in errors_only
     detail = world.client("viewer").get(
@@ -133,3 +134,23 @@ def test_storage_use_per_root_team_and_project(world: World, scanned: Dataset) -
     outsider_page = world.client("outsider").get("/datasets/usage/").content.decode()
     assert "Zebrafish mitochondria" not in outsider_page
     assert sum(scanned.monthly_bytes.values()) == scanned.total_bytes
+
+
+def test_previews_are_made_after_the_scan(world: World, scanned: Dataset) -> None:
+    nd2 = scanned.files.get(relative_path="nd2/cluster.nd2")
+    assert nd2.has_preview
+    assert bytes(nd2.preview_png or b"").startswith(b"\x89PNG")
+    companion = scanned.files.get(relative_path="ome-tiff/multifile/multifile.companion.ome")
+    assert "metadata only" in companion.preview_error
+    client = world.client("viewer")
+    response = client.get(f"/datasets/{scanned.pk}/files/{nd2.pk}/preview.png")
+    assert response["Content-Type"] == "image/png"
+    assert (
+        world.client("outsider").get(f"/datasets/{scanned.pk}/files/{nd2.pk}/preview.png").status_code == 404
+    )
+    page = client.get(f"/datasets/{scanned.pk}/").content.decode()
+    assert f"/datasets/{scanned.pk}/files/{nd2.pk}/preview.png" in page
+    detail = client.get(f"/datasets/{scanned.pk}/files/{companion.pk}/").content.decode()
+    assert "No preview: This file holds metadata only" in detail
+    broken = scanned.files.get(relative_path="broken/pillow_truncated_image.png")
+    assert broken.preview_at is None  # files that failed inspection are not previewed

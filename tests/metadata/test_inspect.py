@@ -13,10 +13,12 @@ import ome_types
 import pytest
 import tifffile
 from django.core.management import call_command
+from PIL import Image
 
-from metadata.imaging import ImageRecord, InspectionError, inspect_path
+from metadata.imaging import ImageRecord, InspectionError, inspect_path, walk_units
 from metadata.imaging.errors import ErrorCode
 from metadata.imaging.ome import fill_from_ome, fill_from_ome_xml
+from metadata.imaging.preview import PreviewError, render_preview
 from tests.metadata.conftest import SAMPLES, shared_images
 
 
@@ -183,3 +185,38 @@ def test_fast_ome_xml_path_agrees_with_ome_types(path: Path) -> None:
         ImageRecord(format="x", reader="", size_bytes=0), ome_types.from_xml(xml, validate=False)
     )
     assert fast.to_json() == full.to_json()
+
+
+def test_preview_of_every_sample_image_or_a_reason() -> None:
+    made, reasons = 0, []
+    for unit in walk_units(SAMPLES):
+        path = SAMPLES / unit.relative_path
+        try:
+            record = inspect_path(path)
+        except InspectionError:
+            continue
+        try:
+            png = render_preview(path, record.format)
+        except PreviewError as exc:
+            reasons.append((unit.relative_path, str(exc)))
+            continue
+        with Image.open(io.BytesIO(png)) as preview:
+            assert max(preview.size) <= 256
+            assert preview.mode == "RGB"
+        made += 1
+    assert made == 12  # every readable image file, the five fileset members included
+    assert all("metadata only" in reason or "images only" in reason for _, reason in reasons)
+
+
+def test_pixels_that_cannot_be_decoded_keep_metadata_and_explain(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.tif"
+    tifffile.imwrite(path, np.arange(64 * 64, dtype=np.uint16).reshape(64, 64), compression="zlib")
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages.first.dataoffsets[0]
+    data = bytearray(path.read_bytes())
+    data[offset : offset + 16] = b"\x00" * 16  # the header is intact, the compressed stream is not
+    path.write_bytes(bytes(data))
+    record = inspect_path(path)
+    assert record.dims == {"Y": 64, "X": 64}
+    with pytest.raises(PreviewError, match="The pixels could not be read"):
+        render_preview(path, record.format)
