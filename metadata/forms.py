@@ -37,3 +37,28 @@ class FileFilterForm(forms.Form):
     )
     with_errors = forms.BooleanField(required=False, label="Only files with errors")
     q = forms.CharField(required=False, label="Path contains")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        items = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+class DatasetUploadForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    images = MultipleFileField(
+        label="Files",
+        help_text="Choose the image files (a folder's structure is not kept); for large data, register a "
+        "folder on facility storage instead.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    want_md5 = forms.BooleanField(required=False, label="Also compute MD5 checksums")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("usage/", views.storage_usage, name="storage_usage"),
     path("project/<int:pk>/", views.project_datasets, name="project_datasets"),
     path("project/<int:pk>/register/", views.dataset_register, name="dataset_register"),
+    path("project/<int:pk>/upload/", views.dataset_upload, name="dataset_upload"),
     path("<int:pk>/", views.dataset_detail, name="dataset_detail"),
     path("<int:pk>/scan/", views.dataset_scan, name="dataset_scan"),
     path("<int:pk>/files/<int:file_pk>/", views.file_detail, name="file_detail"),

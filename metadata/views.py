@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from accounts.requests import authenticated_user
-from metadata import selectors, services, usage
+from metadata import selectors, services, uploads, usage
 from metadata.advice import advise
-from metadata.forms import DatasetRegisterForm, FileFilterForm
+from metadata.forms import DatasetRegisterForm, DatasetUploadForm, FileFilterForm
 from metadata.models import Dataset
 from projects import access
 
@@ -84,6 +87,50 @@ def dataset_register(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "metadata/dataset_register.html",
         {"project": project, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@csrf_exempt  # the upload handler must be set before CSRF reads the body; csrf_protect below checks it
+def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    project_access = access.project_for_user(request.user, pk, needs=access.EDIT)
+    if request.method == "POST":
+        request.upload_handlers = [
+            uploads.SizeLimitUploadHandler(request, settings.FAIRLIGHT_UPLOAD_MAX_BYTES)
+        ]
+    return _dataset_upload(request, project_access)
+
+
+@csrf_protect
+def _dataset_upload(request: HttpRequest, project_access: access.ProjectAccess) -> HttpResponse:
+    project = project_access.project
+    form = DatasetUploadForm(request.POST or None, request.FILES or None)
+    if getattr(request, "upload_too_large", False):
+        limit = filesizeformat(settings.FAIRLIGHT_UPLOAD_MAX_BYTES)
+        message = f"The files are larger than the upload limit of {limit}; nothing was stored."
+        form.add_error("images", message)
+    elif request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        files = data.pop("images")
+        try:
+            dataset = uploads.dataset_upload(
+                project=project, user=authenticated_user(request), files=files, **data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{len(files)} files uploaded as “{dataset}”; the scan has started.")
+            return redirect(dataset)
+    return render(
+        request,
+        "metadata/dataset_upload.html",
+        {
+            "project": project,
+            "form": form,
+            "upload_root": uploads.upload_root(),
+            "limit": settings.FAIRLIGHT_UPLOAD_MAX_BYTES,
+        },
         status=400 if form.errors else 200,
     )
 

@@ -169,6 +169,15 @@ if env_str("FAIRLIGHT_STORAGE_ROOTS", "") == "":
     _DEFAULT_STORAGE.mkdir(parents=True, exist_ok=True)
 FAIRLIGHT_STORAGE_ROOTS = env_storage_roots("FAIRLIGHT_STORAGE_ROOTS", f"demo={_DEFAULT_STORAGE}")
 
+# Browser uploads go into this storage root (by name); empty disables them. The embedded
+# default uses its demo folder; a site names a root meant for small uploads.
+FAIRLIGHT_UPLOAD_ROOT = env_str(
+    "FAIRLIGHT_UPLOAD_ROOT", "demo" if any(r.name == "demo" for r in FAIRLIGHT_STORAGE_ROOTS) else ""
+)
+FAIRLIGHT_UPLOAD_MAX_BYTES = env_int("FAIRLIGHT_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1)
+# A browser upload may carry many files; each one is streamed to a temporary file.
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("FAIRLIGHT_UPLOAD_MAX_FILES", 1000, minimum=1)
+
 # Invitations to join a project stay valid this many days.
 FAIRLIGHT_INVITATION_DAYS = env_int("FAIRLIGHT_INVITATION_DAYS", 14, minimum=1)
 

@@ -448,6 +448,21 @@ def test_register_a_dataset_and_watch_its_scan(server: Server, visit: Visit) -> 
     )
     visit.snap("scan-finished")
 
+    page.get_by_role("link", name="Datasets", exact=True).last.click()
+    page.get_by_role("button", name="Upload files").click()
+    control(page, "Title").fill("Retina photo")
+    control(page, "Files").set_input_files(
+        [
+            REPO_ROOT / "sample_data/images/png-jpeg/skimage_retina.jpg",
+            REPO_ROOT / "sample_data/images/nd2/cluster.nd2",
+        ]
+    )
+    visit.snap("upload-form")
+    page.get_by_role("button", name="Upload and scan").click()
+    expect(page.get_by_role("heading", name="Retina photo", level=1)).to_be_visible()
+    expect(page.locator("#scan-progress")).to_contain_text("Finished: 2 of 2 files", timeout=60_000)
+    visit.snap("upload-scanned")
+
     page.goto(demo_dataset_url(page, server))
     expect(page.get_by_role("heading", name="Previews", level=2)).to_be_visible()
     expect(page.locator(".gallery img").first).to_have_js_property("complete", True)
