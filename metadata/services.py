@@ -91,9 +91,9 @@ def dataset_register(
     return dataset
 
 
-def scan_run_inline(*, run: ScanRun) -> None:
+def scan_run_inline(*, run: ScanRun, previews: bool = True) -> None:
     """Run a whole scan in this process (CLI, demo), beating like a worker so that a
-    concurrent resume does not take its chunks away."""
+    concurrent resume does not take its chunks away; then the previews, unless told not to."""
     heartbeat = Heartbeat(
         worker_id=f"inline-{socket.gethostname()}-{os.getpid()}", backend="inline", queues="-"
     )
@@ -105,8 +105,9 @@ def scan_run_inline(*, run: ScanRun) -> None:
         for chunk_id in pending.values_list("pk", flat=True):
             scan_chunk(chunk_id=chunk_id, worker=heartbeat.worker_id)
             heartbeat.task_done()
-        waiting = run.dataset.files.filter(is_image=True, error_code="", preview_at__isnull=True)
-        previews_render(file_ids=list(waiting.values_list("pk", flat=True)))
+        if previews:
+            waiting = run.dataset.files.filter(is_image=True, error_code="", preview_at__isnull=True)
+            previews_render(file_ids=list(waiting.values_list("pk", flat=True)))
     finally:
         heartbeat.stop()
 
