@@ -8,11 +8,13 @@ from rest_framework.routers import DefaultRouter
 from metadata import api as metadata_api
 from projects import api as projects_api
 from projects import views as projects_views
+from vocabularies import api as vocabularies_api
 
 router = DefaultRouter()
 router.register("projects", projects_api.ProjectViewSet, basename="project")
 router.register("teams", projects_api.TeamViewSet, basename="team")
 router.register("datasets", metadata_api.DatasetViewSet, basename="dataset")
+router.register("terms", vocabularies_api.TermViewSet, basename="term")
 
 membership_list = projects_api.MembershipViewSet.as_view({"get": "list", "post": "create"})
 membership_detail = projects_api.MembershipViewSet.as_view(
@@ -33,6 +35,7 @@ urlpatterns = [
     path("plans/", include("dmp.urls")),
     path("submissions/", include("repositories.urls")),
     path("tasks/", include("workers.urls")),
+    path("vocabularies/", include("vocabularies.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

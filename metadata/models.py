@@ -212,3 +212,66 @@ class ScanChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.index} of scan {self.scan_id}"
+
+
+REMBI_CLASS_CHOICES = [
+    ("Study", _("Study")),
+    ("StudyComponent", _("Study component")),
+    ("Biosample", _("Biosample")),
+    ("Specimen", _("Specimen")),
+    ("ImageAcquisition", _("Image acquisition")),
+    ("ImageData", _("Image data")),
+    ("ImageCorrelation", _("Image correlation")),
+    ("AnalyzedData", _("Analyzed data")),
+    ("AnnotationMethod", _("Annotation method")),
+]
+
+
+class RembiRecord(models.Model):
+    """One REMBI module record (JSON valid against the LinkML class of the same name).
+
+    Records belong to a project and are used by its datasets: the Study is shared by all of
+    them, biosamples, specimens and acquisitions can be reused across datasets (REMBI's
+    associations), and each dataset has its own StudyComponent and ImageData.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="rembi_records", verbose_name=_("project")
+    )
+    class_name = models.CharField(_("REMBI module"), max_length=20, choices=REMBI_CLASS_CHOICES)
+    title = models.CharField(_("title"), max_length=300)
+    data = models.JSONField(_("record"), default=dict)
+    prefilled = models.JSONField(
+        _("prefilled fields"),
+        default=dict,
+        blank=True,
+        help_text=_("Field name → where its value came from, for fields filled from the scan."),
+    )
+    datasets = models.ManyToManyField(
+        Dataset, blank=True, related_name="rembi_records", verbose_name=_("datasets")
+    )
+    version = models.PositiveIntegerField(
+        _("version"), default=1, help_text=_("Raised by every save; a save from an older version is refused.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("REMBI record")
+        verbose_name_plural = _("REMBI records")
+        ordering = ["project", "class_name", "title"]
+        constraints = [
+            # StudyComponents name the records they use by title, so titles are unique per module.
+            models.UniqueConstraint(
+                fields=["project", "class_name", "title"], name="rembirecord_unique_title"
+            ),
+            # One Study per project, shared by its datasets.
+            models.UniqueConstraint(
+                fields=["project"], condition=Q(class_name="Study"), name="rembirecord_one_study"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_class_name_display()}: {self.title}"

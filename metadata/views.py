@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,14 +11,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from accounts.requests import authenticated_user
-from metadata import selectors, services, uploads, usage
+from metadata import export, rembi, selectors, services, uploads, usage
 from metadata.advice import advise
 from metadata.forms import DatasetRegisterForm, DatasetUploadForm, FileFilterForm
-from metadata.models import Dataset
+from metadata.models import REMBI_CLASS_CHOICES, Dataset, RembiRecord
+from metadata.prefill import prefill_for
+from metadata.rembi_forms import form_class_for
+from metadata.schema.model import RECORD_CLASSES
+from metadata.validation import Level, validate_record
 from projects import access
 
 FILES_PER_PAGE = 100
@@ -210,4 +217,109 @@ def file_ome_xml(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
     response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
     name = image_file.relative_path.rsplit("/", 1)[-1] + ".ome.xml"
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response
+
+
+@login_required
+def dataset_describe(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset, project_access = _dataset_for_user(request, pk)
+    reports = rembi.dataset_report(dataset)
+    return render(
+        request,
+        "metadata/dataset_describe.html",
+        {
+            "dataset": dataset,
+            "project": dataset.project,
+            "access": project_access,
+            "reports": reports,
+            "ready": not any(report.errors for report in reports),
+        },
+    )
+
+
+@login_required
+def rembi_edit(request: HttpRequest, pk: int, class_name: str) -> HttpResponse:
+    if class_name not in RECORD_CLASSES:
+        raise Http404("No such REMBI module.")
+    dataset, project_access = _dataset_for_user(request, pk)
+    instance = rembi.record_for(dataset, class_name)
+    prefill = prefill_for(class_name, dataset=dataset)
+    form_class = form_class_for(class_name)
+    record = instance.data if instance else prefill.values
+    stale: rembi.StaleEdit | None = None
+    if request.method == "POST":
+        access.require_role(request.user, dataset.project, access.EDIT)
+        form = form_class(request.POST, record=record)
+        if form.is_valid():
+            version = int(request.POST.get("version") or 0) or None
+            try:
+                saved = rembi.record_save(
+                    dataset=dataset,
+                    class_name=class_name,
+                    record=form.to_record(),
+                    user=authenticated_user(request),
+                    instance=instance,
+                    version=version,
+                    prefill=prefill,
+                )
+            except rembi.StaleEdit as exc:
+                stale = exc
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                problems = [p for p in validate_record(saved.data, class_name) if p.level == Level.ERROR]
+                note = f"; {len(problems)} problem(s) left before publishing" if problems else ", complete"
+                messages.success(request, f"{saved} saved{note}.")
+                return redirect("metadata:dataset_describe", pk=dataset.pk)
+    else:
+        form = form_class(record=record)
+    return render(
+        request,
+        "metadata/rembi_edit.html",
+        {
+            "dataset": dataset,
+            "project": dataset.project,
+            "access": project_access,
+            "class_name": class_name,
+            "label": dict(REMBI_CLASS_CHOICES)[class_name],
+            "form": form,
+            "instance": instance,
+            "sources": instance.prefilled if instance else prefill.sources,
+            "problems": validate_record(instance.data, class_name) if instance else [],
+            "reusable": rembi.reusable_records(dataset, class_name),
+            "stale": stale,
+        },
+        status=409 if stale else (400 if form.errors else 200),
+    )
+
+
+@login_required
+@require_POST
+def rembi_link(request: HttpRequest, pk: int, class_name: str) -> HttpResponse:
+    dataset, _ = _dataset_for_user(request, pk, needs=access.EDIT)
+    record = get_object_or_404(
+        RembiRecord, pk=request.POST.get("record"), project=dataset.project, class_name=class_name
+    )
+    rembi.record_link(dataset=dataset, record=record)
+    messages.success(request, f"This dataset now uses {record}.")
+    return redirect("metadata:dataset_describe", pk=dataset.pk)
+
+
+@login_required
+def rembi_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    dataset, _ = _dataset_for_user(request, pk)
+    if fmt == "jsonld":
+        body, content_type, suffix = (
+            json.dumps(export.dataset_jsonld(dataset), indent=2),
+            "application/ld+json",
+            "jsonld",
+        )
+    elif fmt == "ttl":
+        body, content_type, suffix = export.dataset_turtle(dataset), "text/turtle; charset=utf-8", "ttl"
+    else:
+        raise Http404("Unknown export format.")
+    response = HttpResponse(body, content_type=content_type)
+    filename = f"{slugify(dataset.title) or 'dataset'}-rembi.{suffix}"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response

@@ -10,12 +10,15 @@ import pytest
 from django.test import Client
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+from pytest_django import DjangoDbBlocker
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from fairlight.env import StorageRootSetting
 from projects.models import Facility, Membership, Project, Role, Team
+from vocabularies import services as vocabulary_services
+from vocabularies.models import OntologyTerm
 
 ROLE_USERS = ("owner", "manager", "editor", "reviewer", "viewer")
 # Everyone the access matrix covers: the five roles, a facility steward, a logged-in
@@ -106,3 +109,17 @@ def storage_root_dir(tmp_path: Path, settings: SettingsWrapper) -> Path:
     root.mkdir()
     settings.FAIRLIGHT_STORAGE_ROOTS = (StorageRootSetting(name="test", path=root),)
     return root
+
+
+@pytest.fixture(scope="session")
+def _ontologies_loaded_once(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
+    with django_db_blocker.unblock():
+        vocabulary_services.ontologies_load()
+
+
+@pytest.fixture
+def ontologies(_ontologies_loaded_once: None, db: None) -> None:
+    """Every shipped vocabulary in the database, as `manage.py load_ontologies` leaves it."""
+    # A transactional test elsewhere in the session flushes every table after itself.
+    if not OntologyTerm.objects.exists():
+        vocabulary_services.ontologies_load()

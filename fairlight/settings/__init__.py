@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     # Ours, lowest layer first (see ARCHITECTURE.md for the import rules).
     "accounts",
     "workers",
+    "vocabularies",
     "projects",
     "metadata",
     "repositories",

@@ -467,6 +467,18 @@ def test_register_a_dataset_and_watch_its_scan(server: Server, visit: Visit) -> 
     expect(page.get_by_role("heading", name="Previews", level=2)).to_be_visible()
     expect(page.locator(".gallery img").first).to_have_js_property("complete", True)
     visit.snap("demo-dataset")
+    page.get_by_role("button", name="Describe (REMBI)").click()
+    expect(page.get_by_role("table", name="Validation report")).to_contain_text(
+        "No Biosample is described yet"
+    )
+    visit.snap("describe")
+    page.get_by_role("link", name="Fill in Image acquisition").click()
+    expect(control(page, "Imaging instrument description")).to_have_value("OME Insturuments Lab Mk3")
+    expect(page.get_by_text("prefilled", exact=True).first).to_be_visible()
+    visit.snap("acquisition-prefilled")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Image acquisition")
+    page.goto(demo_dataset_url(page, server))
     page.get_by_role("checkbox", name="Only files with errors").check()
     page.get_by_role("button", name="Filter").click()
     page.get_by_role("link", name="broken/pillow_truncated_image.png").click()

@@ -6,7 +6,9 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
 
+from fairlight.env import StorageRootSetting
 from metadata import services
 from metadata.models import Dataset, ScanRun
 from projects.models import StorageRoot
@@ -69,3 +71,21 @@ def scan_now(
         return scan_run
 
     return run
+
+
+@pytest.fixture
+def shared_scanned(
+    world: World, settings: SettingsWrapper, scan_now: Callable[[Dataset], ScanRun], ontologies: None
+) -> Dataset:
+    """../shared/data/images registered and scanned (the GPL samples included)."""
+    images = shared_images()
+    settings.FAIRLIGHT_STORAGE_ROOTS = (StorageRootSetting(name="shared", path=images.parent.resolve()),)
+    root = StorageRoot.objects.create(
+        facility=world.facility, name="shared", path=str(images.parent.resolve())
+    )
+    dataset = services.dataset_register(
+        project=world.project, user=None, storage_root=root, relative_path=images.name, title="Shared"
+    )
+    scan_now(dataset)
+    dataset.refresh_from_db()
+    return dataset

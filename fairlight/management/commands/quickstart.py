@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from metadata.demo import demo_dataset_ensure
 from projects.demo import demo_ensure
+from vocabularies.services import ontologies_load
 
 MANAGE_PY = Path(settings.BASE_DIR) / "manage.py"
 
@@ -35,6 +36,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, no_serve: bool, addr: str, **options: Any) -> None:
         self.stdout.write("Preparing the database …")
         call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Loading ontologies …")
+        loaded = ontologies_load().values()
+        created, updated = sum(r.created for r in loaded), sum(r.updated for r in loaded)
+        self.stdout.write(
+            f"Ontology terms: {created} new, {updated} updated, {sum(r.unchanged for r in loaded)} unchanged."
+        )
         self.stdout.write("Loading demo data …")
         credentials_file = Path(settings.VAR_DIR) / "demo-credentials.txt"
         demo = demo_ensure(credentials_file=credentials_file)

@@ -1,0 +1,1 @@
+"""Vocabulary tests use the session-wide `ontologies` fixture of tests/conftest.py."""
