@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -14,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.requests import authenticated_user
-from metadata import selectors, services
+from metadata import export, selectors, services
 from metadata.models import FORMAT_CHOICES, Dataset, ImageFile, ScanRun
 from projects import access
 from projects.models import Project, StorageRoot
@@ -177,6 +179,23 @@ class DatasetViewSet(
         paginator = FilePagination()
         page = paginator.paginate_queryset(files, request, view=self)
         return paginator.get_paginated_response(ImageFileSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as", OpenApiTypes.STR, enum=["jsonld", "turtle"], description="Default jsonld.")
+        ],
+        responses={(200, "application/ld+json"): OpenApiTypes.OBJECT, (200, "text/turtle"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def rembi(self, request: Request, pk: str) -> HttpResponse:
+        """The dataset's REMBI description as JSON-LD (compacted) or Turtle."""
+        dataset = self.get_object()
+        wanted = request.query_params.get("as", "jsonld")
+        if wanted == "turtle":
+            return HttpResponse(export.dataset_turtle(dataset), content_type="text/turtle; charset=utf-8")
+        if wanted != "jsonld":
+            raise exceptions.ValidationError({"as": "Use jsonld or turtle."})
+        return HttpResponse(json.dumps(export.dataset_jsonld(dataset)), content_type="application/ld+json")
 
     @extend_schema(request=None, responses=ScanRunSerializer(many=True))
     @action(detail=True, methods=["get", "post"], serializer_class=ScanRunSerializer, pagination_class=None)

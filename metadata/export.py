@@ -44,7 +44,8 @@ def dataset_document(dataset: Dataset) -> dict[str, Any]:
 def dataset_jsonld(dataset: Dataset) -> dict[str, Any]:
     """Compacted JSON-LD of the dataset's REMBI description."""
     document = dataset_document(dataset)
-    compacted: dict[str, Any] = jsonld.compact(document, {"@context": rembi_context()})
+    # "graph": a top-level @graph even for a single record, so clients see one shape.
+    compacted: dict[str, Any] = jsonld.compact(document, {"@context": rembi_context()}, {"graph": True})
     return compacted
 
 
@@ -58,3 +59,55 @@ def dataset_turtle(dataset: Dataset) -> str:
     graph.bind("bia", "http://bia/")
     graph.bind("schema", "http://schema.org/")
     return graph.serialize(format="turtle")
+
+
+def _orcid_url(orcid: str | None) -> str | None:
+    return f"https://orcid.org/{orcid}" if orcid else None
+
+
+def schema_org_dataset(dataset: Dataset) -> dict[str, Any]:
+    """schema.org Dataset markup for the dataset page, from what its REMBI records say."""
+    records = {record.class_name: record.data for record in _records(dataset)}
+    study = records.get("Study", {})
+    acquisition = records.get("ImageAcquisition", {})
+    biosample = records.get("Biosample", {})
+    creators = [
+        {
+            "@type": "Person",
+            "name": author.get("display_name"),
+            **({"identifier": _orcid_url(author.get("orcid"))} if author.get("orcid") else {}),
+            **(
+                {
+                    "affiliation": [
+                        {"@type": "Organization", "name": a.get("display_name")}
+                        for a in author["affiliation"]
+                    ]
+                }
+                if author.get("affiliation")
+                else {}
+            ),
+        }
+        for author in study.get("author", [])
+    ]
+    techniques = [
+        f"http://purl.obolibrary.org/obo/FBbi_{term.split(':', 1)[1]}"
+        for term in acquisition.get("fbbi_id", [])
+    ] or acquisition.get("imaging_method_name", [])
+    variables = [
+        *biosample.get("experimental_variable_description", []),
+        *biosample.get("extrinsic_variable_description", []),
+    ]
+    markup: dict[str, Any] = {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "name": dataset.title,
+        "description": dataset.description or study.get("description") or dataset.title,
+        "creator": creators,
+        "license": f"https://spdx.org/licenses/{study['licence']}" if study.get("licence") else None,
+        "keywords": study.get("keyword"),
+        "measurementTechnique": techniques,
+        "variableMeasured": variables,
+        "datePublished": study.get("release_date"),
+        "isPartOf": {"@type": "Dataset", "name": study["title"]} if study.get("title") else None,
+    }
+    return {key: value for key, value in markup.items() if value not in (None, [], "")}

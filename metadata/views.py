@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -27,6 +28,7 @@ from metadata.validation import Level, validate_record
 from projects import access
 
 FILES_PER_PAGE = 100
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 SORTS = {"path": "relative_path", "-path": "-relative_path", "size": "size_bytes", "-size": "-size_bytes"}
 
 
@@ -170,6 +172,10 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "format_rows": advise(dataset.format_summary),
         "query": request.GET.copy(),
     }
+    # Embedded as <script type="application/ld+json"> for search engines; escaped like json_script.
+    context["schema_org"] = mark_safe(  # noqa: S308 - JSON with <, > and & escaped as unicode
+        json.dumps(export.schema_org_dataset(dataset), ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
+    )
     template = "metadata/dataset_detail.html"
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "scan-progress":
         template += "#progress"

@@ -177,3 +177,22 @@ def test_json_ld_and_turtle_exports_give_the_same_triples(world: World, scanned:
     assert {str(o) for o in from_jsonld.objects(None, orcid)} == {"0000-0002-1825-0097"}
     assert json.loads(jsonld_body)["@context"]["@vocab"] == "https://w3id.org/fairlight/rembi/"
     assert export.dataset_jsonld(scanned) == json.loads(jsonld_body)
+
+
+def test_rembi_api_and_schema_org_markup(world: World, scanned: Dataset) -> None:
+    _post_study(world.client("editor"), scanned)
+    api = world.api("viewer")
+    document = api.get(f"/api/v1/datasets/{scanned.pk}/rembi/")
+    assert document["Content-Type"] == "application/ld+json"
+    assert json.loads(document.content)["@graph"][0]["@type"] == "Study"
+    turtle = api.get(f"/api/v1/datasets/{scanned.pk}/rembi/?as=turtle")
+    assert rdflib.Graph().parse(data=turtle.content.decode(), format="turtle")
+    assert api.get(f"/api/v1/datasets/{scanned.pk}/rembi/?as=xml").status_code == 400
+    assert world.api("outsider").get(f"/api/v1/datasets/{scanned.pk}/rembi/").status_code == 404
+    page = world.client("viewer").get(f"/datasets/{scanned.pk}/").content.decode()
+    embedded = re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S)
+    assert embedded is not None
+    markup = json.loads(embedded.group(1))
+    assert markup["@type"] == "Dataset"
+    assert markup["license"] == "https://spdx.org/licenses/CC-BY-4.0"
+    assert markup["creator"][0]["identifier"] == "https://orcid.org/0000-0002-1825-0097"
