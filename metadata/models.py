@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from metadata.imaging.formats import FORMAT_LABELS, Format
-from projects.models import Project, StorageRoot
+from projects.models import Facility, Project, StorageRoot
 
 FORMAT_CHOICES = [(fmt.value, FORMAT_LABELS[fmt]) for fmt in Format]
 
@@ -275,3 +275,48 @@ class RembiRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_class_name_display()}: {self.title}"
+
+
+class Instrument(models.Model):
+    """A microscope of a facility with its parts, so that acquisitions can name it exactly.
+
+    Scanned files are matched to it by serial number, or by manufacturer and model, and the
+    ImageAcquisition form is prefilled from it.
+    """
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="instruments", verbose_name=_("facility")
+    )
+    name = models.CharField(
+        _("name"), max_length=200, help_text=_("What people call it, e.g. LSM 980 (room 2.14).")
+    )
+    manufacturer = models.CharField(_("manufacturer"), max_length=200, blank=True)
+    model = models.CharField(_("model"), max_length=200, blank=True)
+    serial_number = models.CharField(_("serial number"), max_length=200, blank=True)
+    microscope_type = models.CharField(
+        _("type"),
+        max_length=50,
+        blank=True,
+        help_text=_("Upright, inverted, dissection, electrophysiology, other."),
+    )
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("Configuration worth citing, e.g. scan heads, incubation.")
+    )
+    objectives = models.JSONField(_("objectives"), default=list, blank=True)
+    detectors = models.JSONField(_("detectors"), default=list, blank=True)
+    light_sources = models.JSONField(_("light sources"), default=list, blank=True)
+    filters = models.JSONField(_("filters"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("instrument")
+        verbose_name_plural = _("instruments")
+        ordering = ["facility", "name"]
+        constraints = [models.UniqueConstraint(fields=["facility", "name"], name="instrument_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label(self) -> str:
+        return " ".join(part for part in (self.manufacturer, self.model) if part) or self.name

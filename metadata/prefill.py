@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metadata.imaging.formats import FORMAT_LABELS, Format
+from metadata.instruments import instrument_match
 from metadata.models import Dataset, ImageFile
 from projects.models import Project
 
@@ -147,6 +148,8 @@ def prefill_image_acquisition(dataset: Dataset) -> Prefill:
         images, lambda m: " ".join(v for v in (m.get("detector") or {}).values() if v) or None
     )
     prefill.offer("detector", detector, _source(count, total, example))
+    # The registry is curated by the facility, so its values win over what the headers say.
+    _offer_registered_instrument(prefill, dataset, images)
     methods = []
     fluorescent, count, example = _most_common(
         images, lambda m: any(c.get("excitation_nm") or c.get("fluor") for c in m.get("channels", [])) or None
@@ -164,6 +167,30 @@ def prefill_image_acquisition(dataset: Dataset) -> Prefill:
             "imaging_method_name", [label for (_, label), _ in methods], "suggested with the FBbi ids"
         )
     return prefill
+
+
+def _offer_registered_instrument(prefill: Prefill, dataset: Dataset, images: list[ImageFile]) -> None:
+    """Better values from the facility's instrument registry, when the files' microscope is in it."""
+    scope, count, _ = _most_common(images, lambda m: m.get("microscope"))
+    instrument, matched_by = instrument_match(dataset.project.facility_id, scope)
+    if instrument is None:
+        return
+    source = (
+        f"from the facility's instrument registry, matched by {matched_by} ({count} of {len(images)} images)"
+    )
+    description = f"{instrument.label} ({instrument.name})"
+    if instrument.description:
+        description += f"; {instrument.description}"
+    prefill.offer("imaging_instrument_description", description, source)
+    file_objective, _, _ = _most_common(images, lambda m: (m.get("objective") or {}).get("model"))
+    registered = next((o for o in instrument.objectives if o.get("model") == file_objective), None)
+    prefill.offer("objective", _objective_text(registered), source)
+    if instrument.detectors:
+        names = [
+            " ".join(str(d.get(k)) for k in ("manufacturer", "model", "type") if d.get(k))
+            for d in instrument.detectors
+        ]
+        prefill.offer("detector", "; ".join(names), source)
 
 
 def prefill_specimen(dataset: Dataset) -> Prefill:

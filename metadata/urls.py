@@ -9,6 +9,10 @@ app_name = "metadata"
 urlpatterns = [
     path("", views.datasets_index, name="index"),
     path("usage/", views.storage_usage, name="storage_usage"),
+    path("instruments/", views.instrument_list, name="instrument_list"),
+    path("instruments/<int:facility_pk>/new/", views.instrument_edit, name="instrument_create"),
+    path("instruments/<int:facility_pk>/<int:pk>/", views.instrument_edit, name="instrument_edit"),
+    path("instruments/<int:facility_pk>/import/", views.instrument_import, name="instrument_import"),
     path("project/<int:pk>/", views.project_datasets, name="project_datasets"),
     path("project/<int:pk>/register/", views.dataset_register, name="dataset_register"),
     path("project/<int:pk>/upload/", views.dataset_upload, name="dataset_upload"),
@@ -20,5 +24,6 @@ urlpatterns = [
     path("<int:pk>/rembi.<str:fmt>", views.rembi_export, name="rembi_export"),
     path("<int:pk>/files/<int:file_pk>/", views.file_detail, name="file_detail"),
     path("<int:pk>/files/<int:file_pk>/ome.xml", views.file_ome_xml, name="file_ome_xml"),
+    path("<int:pk>/files/<int:file_pk>/instrument/", views.instrument_from_file, name="instrument_from_file"),
     path("<int:pk>/files/<int:file_pk>/preview.png", views.file_preview, name="file_preview"),
 ]

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -20,7 +21,9 @@ from accounts.requests import authenticated_user
 from metadata import export, rembi, selectors, services, uploads, usage
 from metadata.advice import advise
 from metadata.forms import DatasetRegisterForm, DatasetUploadForm, FileFilterForm
-from metadata.models import REMBI_CLASS_CHOICES, Dataset, RembiRecord
+from metadata.instrument_forms import InstrumentForm, OmeXmlImportForm, part_formsets
+from metadata.instruments import instruments_import
+from metadata.models import REMBI_CLASS_CHOICES, Dataset, Instrument, RembiRecord
 from metadata.prefill import prefill_for
 from metadata.rembi_forms import form_class_for
 from metadata.schema.model import RECORD_CLASSES
@@ -198,7 +201,14 @@ def file_detail(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
     return render(
         request,
         "metadata/file_detail.html",
-        {"dataset": dataset, "project": dataset.project, "file": image_file, "meta": image_file.metadata},
+        {
+            "dataset": dataset,
+            "project": dataset.project,
+            "file": image_file,
+            "meta": image_file.metadata,
+            "can_register_instrument": dataset.project.facility_id is not None
+            and access.facilities_stewarded(request.user).filter(pk=dataset.project.facility_id).exists(),
+        },
     )
 
 
@@ -329,3 +339,88 @@ def rembi_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     filename = f"{slugify(dataset.title) or 'dataset'}-rembi.{suffix}"
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response
+
+
+@login_required
+def instrument_list(request: HttpRequest) -> HttpResponse:
+    stewarded = access.facilities_stewarded(request.user)
+    visible = Instrument.objects.filter(
+        Q(facility__in=stewarded) | Q(facility__projects__in=access.visible_projects(request.user))
+    ).distinct()
+    return render(
+        request,
+        "metadata/instrument_list.html",
+        {
+            "instruments": visible.select_related("facility").order_by("facility__name", "name"),
+            "stewarded": stewarded,
+            "import_form": OmeXmlImportForm(),
+        },
+    )
+
+
+@login_required
+def instrument_edit(request: HttpRequest, facility_pk: int, pk: int | None = None) -> HttpResponse:
+    facility = access.facility_for_steward(request.user, facility_pk)
+    instrument = (
+        get_object_or_404(Instrument, pk=pk, facility=facility) if pk else Instrument(facility=facility)
+    )
+    form = InstrumentForm(request.POST or None, instance=instrument)
+    parts = part_formsets(instrument, request.POST or None)
+    if request.method == "POST" and form.is_valid() and all(formset.is_valid() for _, _, formset in parts):
+        instrument = form.save(commit=False)
+        for field, _, formset in parts:
+            entries = [
+                part.to_entry()
+                for part in formset.forms
+                if part.has_changed() and not part.cleaned_data.get("DELETE")
+            ]
+            setattr(instrument, field, [entry for entry in entries if entry])
+        instrument.save()
+        messages.success(request, f"Instrument “{instrument}” saved.")
+        return redirect("metadata:instrument_list")
+    return render(
+        request,
+        "metadata/instrument_form.html",
+        {"facility": facility, "instrument": instrument, "form": form, "parts": parts},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def instrument_import(request: HttpRequest, facility_pk: int) -> HttpResponse:
+    facility = access.facility_for_steward(request.user, facility_pk)
+    form = OmeXmlImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose an OME-XML file to import.")
+        return redirect("metadata:instrument_list")
+    try:
+        xml = form.cleaned_data["ome_xml"].read().decode("utf-8")
+        imported = instruments_import(facility=facility, xml=xml)
+    except UnicodeDecodeError:
+        messages.error(request, "The file is not UTF-8 text, so it cannot be OME-XML. Nothing was imported.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages) + " Nothing was imported.")
+    else:
+        messages.success(request, f"Imported {', '.join(str(i) for i in imported)} into {facility}.")
+    return redirect("metadata:instrument_list")
+
+
+@login_required
+@require_POST
+def instrument_from_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    dataset, _ = _dataset_for_user(request, pk)
+    facility = access.facility_for_steward(request.user, dataset.project.facility_id or 0)
+    image_file = get_object_or_404(dataset.files, pk=file_pk)
+    xml = image_file.ome_xml
+    if xml is None:
+        raise Http404("This file has no OME-XML.")
+    try:
+        imported = instruments_import(facility=facility, xml=xml)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Added {', '.join(str(i) for i in imported)} to the instruments of {facility}."
+        )
+    return redirect("metadata:file_detail", pk=dataset.pk, file_pk=image_file.pk)

@@ -15,7 +15,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import User
-from projects.models import Membership, Project, Role, Team
+from projects.models import Facility, Membership, Project, Role, Team
 
 RANK: dict[str, int] = {
     Role.VIEWER: 10,
@@ -126,3 +126,20 @@ def team_for_user(user: AnyUser, pk: int | str) -> Team:
         return Team.objects.select_related("facility").get(pk=int(pk), members=user)
     except (Team.DoesNotExist, ValueError, TypeError):
         raise Http404("No such team.") from None
+
+
+def facilities_stewarded(user: AnyUser) -> QuerySet[Facility]:
+    """Facilities whose instruments and storage the user may manage (site staff: all)."""
+    if not user.is_authenticated:
+        return Facility.objects.none()
+    if user.is_staff:
+        return Facility.objects.all()
+    return Facility.objects.filter(stewards=user)
+
+
+def facility_for_steward(user: AnyUser, pk: int | str) -> Facility:
+    """A facility the user stewards, else 404 (never a hint that it exists)."""
+    try:
+        return facilities_stewarded(user).get(pk=int(pk))
+    except (Facility.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such facility.") from None

@@ -86,7 +86,12 @@ def _microscope(instrument: model.Instrument | None) -> Microscope | None:
     scope = instrument.microscope
     if not (scope.manufacturer or scope.model):
         return None
-    return Microscope(manufacturer=scope.manufacturer, model=scope.model, type=_enum(scope.type))
+    return Microscope(
+        manufacturer=scope.manufacturer,
+        model=scope.model,
+        type=_enum(scope.type),
+        serial_number=scope.serial_number,
+    )
 
 
 def _channels(pixels: model.Pixels) -> list[Channel]:
@@ -247,6 +252,7 @@ def fill_from_ome_xml(record: ImageRecord, xml: str) -> ImageRecord:
             manufacturer=_text_attr(scope, "Manufacturer"),
             model=_text_attr(scope, "Model"),
             type=_text_attr(scope, "Type"),
+            serial_number=_text_attr(scope, "SerialNumber"),
         )
     # Schemas before 2012 call it AcquiredDate.
     acquired = _child(image, "AcquisitionDate")

@@ -35,6 +35,7 @@ class Microscope:
     manufacturer: str | None = None
     model: str | None = None
     type: str | None = None
+    serial_number: str | None = None
 
 
 @dataclass
