@@ -62,3 +62,26 @@ class DatasetUploadForm(forms.Form):
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     want_md5 = forms.BooleanField(required=False, label="Also compute MD5 checksums")
+
+
+class AnnotationColumnForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="The column header, e.g. genotype or Characteristics [Treatment]."
+    )
+    kind = forms.ChoiceField(choices=[("text", "Text"), ("number", "Number"), ("choice", "One of a list")])
+    allowed_values = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="For “one of a list”: the values, one per line.",
+    )
+    unit = forms.CharField(max_length=50, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean_allowed_values(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["allowed_values"].splitlines() if line.strip()]
+
+
+class AnnotationCsvForm(forms.Form):
+    csv_file = forms.FileField(
+        label="CSV file", help_text="A “path” column and one column per annotation, as exported."
+    )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import zlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -117,6 +118,14 @@ class ImageFile(models.Model):
     error_code = models.CharField(_("error"), max_length=24, blank=True)
     error = models.TextField(_("error message"), blank=True)
     scanned_at = models.DateTimeField(_("scanned at"))
+    annotations = models.JSONField(
+        _("annotations"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Per-image annotation values by AnnotationColumn id; kept when the file is scanned again."
+        ),
+    )
 
     class Meta:
         verbose_name = _("image file")
@@ -320,3 +329,64 @@ class Instrument(models.Model):
     @property
     def label(self) -> str:
         return " ".join(part for part in (self.manufacturer, self.model) if part) or self.name
+
+
+class AnnotationColumn(models.Model):
+    """A per-image annotation a project records, e.g. genotype, treatment, time post-infection.
+
+    Values feed the IDR annotation.csv and the BioImage Archive's file-list columns.
+    """
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        CHOICE = "choice", _("One of a list")
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="annotation_columns", verbose_name=_("project")
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        help_text=_("The column header in exports, e.g. Characteristics [Genotype] or treatment."),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    allowed_values = models.JSONField(
+        _("allowed values"),
+        default=list,
+        blank=True,
+        help_text=_("For “one of a list”: the values to choose from."),
+    )
+    unit = models.CharField(
+        _("unit"), max_length=50, blank=True, help_text=_("For numbers, e.g. hours or µM.")
+    )
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("annotation column")
+        verbose_name_plural = _("annotation columns")
+        ordering = ["project", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="annotationcolumn_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean_value(self, raw: str) -> str:
+        """The value as stored, or ValidationError saying what this column accepts."""
+        value = raw.strip()
+        if not value:
+            return ""
+        if self.kind == self.Kind.NUMBER:
+            try:
+                float(value)
+            except ValueError:
+                raise ValidationError(_("“%(value)s” is not a number.") % {"value": value}) from None
+        if self.kind == self.Kind.CHOICE and value not in self.allowed_values:
+            allowed = ", ".join(self.allowed_values)
+            raise ValidationError(
+                _("“%(value)s” is not one of %(allowed)s.") % {"value": value, "allowed": allowed}
+            )
+        return value

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,12 +19,19 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from accounts.requests import authenticated_user
+from metadata import annotations as image_annotations
 from metadata import export, rembi, selectors, services, uploads, usage
 from metadata.advice import advise
-from metadata.forms import DatasetRegisterForm, DatasetUploadForm, FileFilterForm
+from metadata.forms import (
+    AnnotationColumnForm,
+    AnnotationCsvForm,
+    DatasetRegisterForm,
+    DatasetUploadForm,
+    FileFilterForm,
+)
 from metadata.instrument_forms import InstrumentForm, OmeXmlImportForm, part_formsets
 from metadata.instruments import instruments_import
-from metadata.models import REMBI_CLASS_CHOICES, Dataset, Instrument, RembiRecord
+from metadata.models import REMBI_CLASS_CHOICES, AnnotationColumn, Dataset, Instrument, RembiRecord
 from metadata.prefill import prefill_for
 from metadata.rembi_forms import form_class_for
 from metadata.schema.model import RECORD_CLASSES
@@ -424,3 +432,129 @@ def instrument_from_file(request: HttpRequest, pk: int, file_pk: int) -> HttpRes
             request, f"Added {', '.join(str(i) for i in imported)} to the instruments of {facility}."
         )
     return redirect("metadata:file_detail", pk=dataset.pk, file_pk=image_file.pk)
+
+
+ANNOTATIONS_PER_PAGE = 50
+_CELL = re.compile(r"^cell-(\d+)-(\d+)$")
+
+
+@login_required
+def dataset_annotations(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset, project_access = _dataset_for_user(request, pk)
+    columns = image_annotations.columns_of(dataset)
+    files = (
+        dataset.files.filter(is_image=True)
+        .only("pk", "relative_path", "annotations")
+        .order_by("relative_path")
+    )
+    page = Paginator(files, ANNOTATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    errors = image_annotations.CellErrors()
+    column_form = AnnotationColumnForm(prefix="column")
+    if request.method == "POST":
+        access.require_role(request.user, dataset.project, access.EDIT)
+        action = request.POST.get("action")
+        if action == "column":
+            column_form = AnnotationColumnForm(request.POST, prefix="column")
+            if column_form.is_valid():
+                try:
+                    image_annotations.column_create(dataset=dataset, **column_form.cleaned_data)
+                except ValidationError as exc:
+                    for field, messages_ in exc.message_dict.items():
+                        column_form.add_error(field if field in column_form.fields else None, messages_)
+                else:
+                    messages.success(request, f"Column “{column_form.cleaned_data['name']}” added.")
+                    return redirect(request.get_full_path())
+        elif action == "bulk":
+            column = get_object_or_404(
+                AnnotationColumn, pk=request.POST.get("column"), project=dataset.project
+            )
+            chosen = [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
+            try:
+                count = image_annotations.annotations_set(
+                    dataset=dataset, column=column, value=request.POST.get("value", ""), file_ids=chosen
+                )
+            except ValidationError as exc:
+                messages.error(request, f"{column}: {' '.join(exc.messages)} Nothing was changed.")
+            else:
+                messages.success(request, f"{column} set on {count} image(s).")
+                return redirect(request.get_full_path())
+        else:
+            cells = {
+                (int(match.group(1)), int(match.group(2))): request.POST.get(key, "")
+                for key in request.POST
+                if (match := _CELL.match(key))
+            }
+            count, errors = image_annotations.annotations_save_cells(dataset=dataset, cells=cells)
+            if not errors.errors:
+                messages.success(request, f"Saved annotations of {count} image(s).")
+                return redirect(request.get_full_path())
+            messages.error(
+                request,
+                f"{len(errors.errors)} value(s) are not valid; nothing was saved. See the marked cells.",
+            )
+    rows = [
+        (
+            image_file,
+            [
+                (
+                    column,
+                    request.POST.get(f"cell-{image_file.pk}-{column.pk}")
+                    if errors.errors
+                    else image_file.annotations.get(str(column.pk), ""),
+                    errors.errors.get((image_file.pk, column.pk)),
+                )
+                for column in columns
+            ],
+        )
+        for image_file in page
+    ]
+    return render(
+        request,
+        "metadata/dataset_annotations.html",
+        {
+            "dataset": dataset,
+            "project": dataset.project,
+            "access": project_access,
+            "columns": columns,
+            "rows": rows,
+            "page": page,
+            "column_form": column_form,
+            "csv_form": AnnotationCsvForm(),
+        },
+        status=400 if errors.errors or column_form.errors else 200,
+    )
+
+
+@login_required
+def annotations_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset, _ = _dataset_for_user(request, pk)
+    if request.method == "POST":
+        access.require_role(request.user, dataset.project, access.EDIT)
+        form = AnnotationCsvForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, "Choose a CSV file to import.")
+            return redirect("metadata:dataset_annotations", pk=dataset.pk)
+        try:
+            text = form.cleaned_data["csv_file"].read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            messages.error(
+                request,
+                "The file is not UTF-8 text; save the spreadsheet as “CSV UTF-8”. Nothing was changed.",
+            )
+            return redirect("metadata:dataset_annotations", pk=dataset.pk)
+        report = image_annotations.annotations_csv_import(dataset=dataset, text=text)
+        if report.errors:
+            for error in report.errors[:20]:
+                messages.error(request, error)
+            if len(report.errors) > 20:
+                messages.error(request, f"… and {len(report.errors) - 20} more problems.")
+            messages.error(request, "Nothing was changed; fix the file and import it again.")
+        else:
+            messages.success(request, f"Imported annotations for {report.updated} image(s).")
+        return redirect("metadata:dataset_annotations", pk=dataset.pk)
+    response = HttpResponse(
+        image_annotations.annotations_csv_export(dataset), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"{slugify(dataset.title) or 'dataset'}-annotations.csv"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
