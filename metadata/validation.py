@@ -122,16 +122,6 @@ _TYPE_WORDS = {
 }
 
 
-_TYPE_WORDS = {
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "array": "a list",
-    "object": "a group of fields",
-    "boolean": "yes or no",
-}
-
-
 def _explain(error: jsonschema.ValidationError, class_name: str) -> str:
     field = _field_label(error)
     value: Any = error.validator_value

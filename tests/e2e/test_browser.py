@@ -38,21 +38,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-# Playwright's own browser downloads are unavailable here, so we launch the distribution's
-# Chromium, quiet and offline: no sandbox (containers lack user namespaces), no GPU, no
-# background traffic to Google that could slow the test or fail without network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, REPO_ROOT, screenshot_folder
+
 # A cold start migrates a new database and loads the demo data before serving.
 STARTUP_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
@@ -67,13 +54,7 @@ CSP_MARKERS = ("Content Security Policy", "Refused to")
 # quickstart prints "  demo user:     demo" and "  demo password: XXXX".
 CREDENTIAL_LINE = re.compile(r"^\s*demo (?P<key>user|password):\s*(?P<value>\S+)\s*$")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing; install Debian's Chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = [pytest.mark.browser, NEEDS_CHROMIUM]
 
 
 # --- The application, started with quickstart -------------------------------------------------
@@ -225,8 +206,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def screenshots() -> Path:
-    folder = Path(os.environ.get("FAIRLIGHT_ARTIFACTS", str(REPO_ROOT / "test-artifacts"))) / "browser"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = screenshot_folder()
     print(f"screenshots: {folder}")
     return folder
 

@@ -11,16 +11,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from pytest_django.fixtures import Settings as SettingsWrapper
 
-from fairlight.env import StorageRootSetting
 from metadata import services
 from metadata.imaging import inspect_path
 from metadata.imaging.checksum import Digests, hash_file
 from metadata.models import Dataset, ImageFile, ScanChunk, ScanRun
 from projects.models import StorageRoot
 from tests.conftest import World
-from tests.metadata.conftest import shared_images
 
 SAMPLE_UNITS = 16  # files and OME-Zarr folders in sample_data/images
 
@@ -225,22 +222,14 @@ def test_cli_register_errors_are_clear(world: World, root: StorageRoot) -> None:
 
 
 def test_shared_sample_images_scan_completely(
-    world: World, settings: SettingsWrapper, scan_now: Callable[[Dataset], ScanRun]
+    shared_scanned: Dataset, scan_now: Callable[[Dataset], ScanRun]
 ) -> None:
     """Must show: ../shared/data/images scans to completion with correct totals and one
     per-file error, and a second scan re-hashes nothing."""
-    images = shared_images()
-    settings.FAIRLIGHT_STORAGE_ROOTS = (StorageRootSetting(name="shared", path=images.parent.resolve()),)
-    root = StorageRoot.objects.create(
-        facility=world.facility, name="shared", path=str(images.parent.resolve())
-    )
-    dataset = services.dataset_register(
-        project=world.project, user=None, storage_root=root, relative_path=images.name, title="Shared"
-    )
-    run = scan_now(dataset)
-    dataset.refresh_from_db()
+    dataset = shared_scanned
+    images = services.dataset_folder(dataset)
     on_disk = [path for path in images.rglob("*") if path.is_file()]
-    assert run.status == ScanRun.Status.SUCCEEDED
+    assert dataset.scans.get().status == ScanRun.Status.SUCCEEDED
     assert dataset.file_count == len(on_disk)
     assert dataset.total_bytes == sum(path.stat().st_size for path in on_disk)
     assert list(dataset.files.exclude(error_code="").values_list("relative_path", flat=True)) == [

@@ -12,30 +12,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, REPO_ROOT, screenshot_folder
+
 PASSWORD = "browser-test-password"
 CONFOCAL = "http://purl.obolibrary.org/obo/FBbi_00000251"
 MOUSE = "http://purl.obolibrary.org/obo/NCBITaxon_10090"
 CSP_MARKERS = ("Content Security Policy", "Refused to")
-SCREENSHOTS = Path(os.environ.get("FAIRLIGHT_ARTIFACTS", str(REPO_ROOT / "test-artifacts"))) / "browser"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.browser, NEEDS_CHROMIUM]
 
 
 def _free_port() -> int:
@@ -117,8 +105,7 @@ def test_terms_are_chosen_with_the_keyboard_or_the_mouse(site: str) -> None:
         method.press("ArrowDown")
         expect(listbox.get_by_role("option").first).to_have_attribute("aria-selected", "true")
         expect(method).to_have_attribute("aria-activedescendant", "id_method-listbox-1")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / "term-autocomplete-suggestions.png")
+        page.screenshot(path=screenshot_folder() / "term-autocomplete-suggestions.png")
         method.press("Enter")  # chooses the term; does not submit the form
         expect(method).to_have_value("confocal microscopy")
         expect(page.locator('input[name="method"]')).to_have_value(CONFOCAL)
