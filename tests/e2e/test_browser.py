@@ -474,3 +474,15 @@ def demo_dataset_url(page: Page, server: Server) -> str:
     href = link.get_attribute("href")
     assert href is not None
     return href
+
+
+def test_read_a_dmp_template(server: Server, visit: Visit) -> None:
+    page = visit.page
+    log_in(visit, server)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Plans", exact=True).click()
+    page.get_by_role("link", name="Horizon Europe Data Management Plan").click()
+    for heading in ("1 Data summary", "2.4 Increase data re-use", "7 Other issues"):
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    page.get_by_text("Example answer").first.click()
+    visit.snap("horizon-europe-template")
+    visit.assert_clean()

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dmp.services import templates_load
 from metadata.demo import demo_dataset_ensure
 from projects.demo import demo_ensure
 from vocabularies.services import ontologies_load
@@ -41,6 +42,11 @@ class Command(BaseCommand):
         created, updated = sum(r.created for r in loaded), sum(r.updated for r in loaded)
         self.stdout.write(
             f"Ontology terms: {created} new, {updated} updated, {sum(r.unchanged for r in loaded)} unchanged."
+        )
+        templates = templates_load()
+        self.stdout.write(
+            f"DMP templates: {len(templates.created)} new, {len(templates.updated)} updated, "
+            f"{len(templates.unchanged)} unchanged."
         )
         self.stdout.write("Loading demo data …")
         credentials_file = Path(settings.VAR_DIR) / "demo-credentials.txt"
