@@ -65,3 +65,68 @@ class FacilityGuidance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility}: {self.template_key}/{self.question_key}"
+
+
+class Plan(models.Model):
+    """A project's data management plan, written from one template version."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        FINAL = "final", _("Final")
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="plans", verbose_name=_("project")
+    )
+    template = models.ForeignKey(
+        Template, on_delete=models.PROTECT, related_name="plans", verbose_name=_("template")
+    )
+    title = models.CharField(_("title"), max_length=300)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    blocks = models.JSONField(
+        _("planned datasets"),
+        default=list,
+        blank=True,
+        help_text=_("The repeatable blocks, in order: [{id, title}]; answers name their block by id."),
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Answer(models.Model):
+    """One answer of a plan; ``version`` rises with every save so concurrent edits are detected."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="answers", verbose_name=_("plan"))
+    question_key = models.CharField(_("question"), max_length=80)
+    block_id = models.CharField(
+        _("planned dataset"), max_length=20, blank=True, help_text=_("Empty for plan-level.")
+    )
+    value = models.JSONField(_("value"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "question_key", "block_id"], name="answer_unique_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.question_key}"

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from dmp import selectors, services
-from dmp.models import Template
+from accounts.requests import authenticated_user
+from dmp import answers, selectors, services, wizard
+from dmp.models import Plan, Template
 from projects import access
 from projects.models import Facility, Project
 from projects.selectors import project_list
@@ -25,6 +29,9 @@ def plans_index(request: HttpRequest) -> HttpResponse:
         {
             "projects": project_list(user=request.user, status=Project.Status.ACTIVE),
             "templates": [(template, selectors.question_count(template)) for template in templates],
+            "plans": Plan.objects.filter(project__in=access.visible_projects(request.user))
+            .select_related("project", "template")
+            .order_by("-updated_at"),
         },
     )
 
@@ -70,3 +77,149 @@ def guidance_save(request: HttpRequest, pk: int, facility_pk: int) -> HttpRespon
     else:
         messages.success(request, f"Guidance of {facility} for this question saved.")
     return redirect(reverse("dmp:template_detail", args=[template.pk]) + f"#q-{question_key}")
+
+
+def _plan_for(request: HttpRequest, pk: int, needs: str = access.VIEW) -> tuple[Plan, access.ProjectAccess]:
+    plan = Plan.objects.select_related("template", "project").filter(pk=pk).first()
+    if plan is None:
+        raise Http404("No such plan.")
+    return plan, access.project_for_user(request.user, plan.project_id, needs=needs)
+
+
+@login_required
+def plan_new(request: HttpRequest, project_pk: int) -> HttpResponse:
+    project_access = access.project_for_user(request.user, project_pk, needs=access.EDIT)
+    templates = selectors.current_templates()
+    if request.method == "POST":
+        template = get_object_or_404(Template, pk=request.POST.get("template"))
+        plan = answers.plan_create(
+            project=project_access.project,
+            template=template,
+            title=request.POST.get("title", ""),
+            user=authenticated_user(request),
+        )
+        messages.success(request, f"Plan “{plan}” created from {template}.")
+        return redirect("dmp:plan_detail", pk=plan.pk)
+    return render(request, "dmp/plan_new.html", {"project": project_access.project, "templates": templates})
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan, _ = _plan_for(request, pk)
+    return redirect("dmp:plan_section", pk=plan.pk, section=wizard.top_sections(plan)[0]["key"])
+
+
+@login_required
+def plan_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+    plan, project_access = _plan_for(request, pk)
+    page = wizard.build_page(plan, section)
+    if page is None:
+        raise Http404("No such section.")
+    sections = wizard.top_sections(plan)
+    index = next(i for i, s in enumerate(sections) if s["key"] == section)
+    media = forms.Media()
+    for _part, _depth, groups in page.parts:
+        for _block, cards in groups:
+            for card in cards:
+                media += card.media
+    return render(
+        request,
+        "dmp/plan_section.html",
+        {
+            "plan": plan,
+            "project": plan.project,
+            "access": project_access,
+            "page": page,
+            "sections": sections,
+            "previous": sections[index - 1] if index > 0 else None,
+            "next": sections[index + 1] if index + 1 < len(sections) else None,
+            "progress": answers.plan_progress(plan),
+            "media": media,
+            "licences": wizard.LICENCES,
+            "repositories": wizard.REPOSITORIES,
+        },
+    )
+
+
+@login_required
+@require_POST
+def answer_save(request: HttpRequest, pk: int) -> HttpResponse:
+    plan, project_access = _plan_for(request, pk)
+    key = request.POST.get("question", "")
+    block_id = request.POST.get("block", "")
+    questions = answers.questions_by_key(plan.template)
+    if key not in questions:
+        raise Http404("No such question.")
+    question, block_kind = questions[key]
+    block = next((b for b in plan.blocks if b["id"] == block_id), None) if block_kind else None
+    raw: Any = (
+        request.POST.getlist("value")
+        if question["type"] == "multiple_choice"
+        else request.POST.get("value", "")
+    )
+    try:
+        version = int(request.POST.get("version", "0"))
+    except ValueError:
+        version = -1
+    status = 200
+    card: wizard.Card
+    try:
+        answers.answer_save(
+            plan=plan,
+            user=authenticated_user(request),
+            question_key=key,
+            block_id=block_id,
+            raw=raw,
+            version=version,
+        )
+    except answers.AnswerConflict as conflict:
+        card = wizard.build_card(plan, question, block)
+        card.conflict_yours = conflict.yours
+        status = 409
+    except ValidationError as exc:
+        card = wizard.build_card(plan, question, block)
+        card.error = " ".join(exc.messages)
+        status = 400
+    else:
+        card = wizard.build_card(plan, question, block)
+        card.saved = True
+    # An answer that could not be saved is shown even where its condition would hide it.
+    card.visible = card.visible or status != 200
+    if not request.headers.get("HX-Request"):
+        if status != 200:
+            messages.error(
+                request, card.error or "Someone else changed this answer; both versions are shown."
+            )
+        section = wizard.section_of(plan, key)
+        return redirect(reverse("dmp:plan_section", args=[plan.pk, section]) + f"#{card.dom_id}")
+    return render(
+        request,
+        "dmp/includes/answer_response.html",
+        {
+            "plan": plan,
+            "card": card,
+            "dependents": wizard.dependents(plan, key, block),
+            "access": project_access,
+            "progress": answers.plan_progress(plan),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def plan_blocks(request: HttpRequest, pk: int) -> HttpResponse:
+    plan, _ = _plan_for(request, pk, needs=access.EDIT)
+    try:
+        answers.blocks_change(
+            plan=plan,
+            action=request.POST.get("action", ""),
+            block_id=request.POST.get("block", ""),
+            title=request.POST.get("title", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    section = request.POST.get("section", "")
+    if section not in {s["key"] for s in wizard.top_sections(plan)}:
+        return redirect("dmp:plan_detail", pk=plan.pk)
+    return redirect("dmp:plan_section", pk=plan.pk, section=section)

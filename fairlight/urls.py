@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from dmp import api as dmp_api
 from metadata import api as metadata_api
 from projects import api as projects_api
 from projects import views as projects_views
@@ -15,6 +16,7 @@ router.register("projects", projects_api.ProjectViewSet, basename="project")
 router.register("teams", projects_api.TeamViewSet, basename="team")
 router.register("datasets", metadata_api.DatasetViewSet, basename="dataset")
 router.register("terms", vocabularies_api.TermViewSet, basename="term")
+router.register("plans", dmp_api.PlanViewSet, basename="plan")
 
 membership_list = projects_api.MembershipViewSet.as_view({"get": "list", "post": "create"})
 membership_detail = projects_api.MembershipViewSet.as_view(

@@ -486,3 +486,27 @@ def test_read_a_dmp_template(server: Server, visit: Visit) -> None:
     page.get_by_text("Example answer").first.click()
     visit.snap("horizon-europe-template")
     visit.assert_clean()
+
+
+def test_write_a_plan_with_autosave(server: Server, visit: Visit) -> None:
+    page = visit.page
+    log_in(visit, server)
+    page.get_by_role("link", name=DEMO_PROJECT).click()
+    page.get_by_role("button", name="New plan").click()
+    visit.snap("new-plan")
+    page.get_by_role("radio", name=re.compile("Horizon Europe Data Management Plan")).check()
+    page.get_by_role("button", name="Create plan").click()
+    expect(page.get_by_role("heading", name="1 Data summary", level=1)).to_be_visible()
+    first = page.locator("form.answer-card").first
+    first.locator("textarea").fill("We will re-use the IDR nuclei dataset to train our segmentation.")
+    first.locator("textarea").blur()
+    expect(page.locator("form.answer-card").first.get_by_role("status")).to_have_text("Saved.")
+    visit.snap("plan-autosaved")
+    page.get_by_role("link", name=re.compile("6 Ethics")).click()
+    gate = page.locator("form.answer-card").filter(has=page.get_by_role("radio", name="Yes")).first
+    hidden_before = page.locator("div[hidden][id^=card-]").count()
+    gate.get_by_role("radio", name="Yes").check()
+    expect(page.locator("div[hidden][id^=card-]")).to_have_count(hidden_before - 1)
+    visit.snap("plan-condition-revealed")
+    expect(page.get_by_text(re.compile(r"^2 of \d+ required questions answered$"))).to_be_visible()
+    visit.assert_clean()

@@ -7,6 +7,8 @@ from django.core.management import call_command
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
+from dmp.answers import plan_progress
+from dmp.models import Plan
 from fairlight.env import StorageRootSetting
 from metadata.models import Dataset, ImageFile
 from projects.models import Facility, Membership, Project, StorageRoot, Team
@@ -33,6 +35,9 @@ def test_quickstart_is_idempotent_and_prints_working_credentials(
     second = _quickstart()
     assert _counts() == counts == (1, 1, 1, 1, 1, 1, 1, 16)
     assert "Demo dataset: Sample images from the facility's instruments (19 files scanned)." in first
+    plan = Plan.objects.get()
+    assert plan.template.key == "bioimaging-facility"
+    assert plan_progress(plan).answered >= 30  # a filled-in plan, as the demo promises
     password = next(line.split(":", 1)[1].strip() for line in first.splitlines() if "demo password" in line)
     assert f"demo password: {password}" in second
     assert User.objects.get(username="demo").check_password(password)

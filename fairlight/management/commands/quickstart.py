@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dmp.demo import demo_plan_ensure
 from dmp.services import templates_load
 from metadata.demo import demo_dataset_ensure
 from projects.demo import demo_ensure
@@ -54,6 +55,9 @@ class Command(BaseCommand):
         dataset = demo_dataset_ensure(project=demo.project, user=demo.user)
         if dataset is not None:
             self.stdout.write(f"Demo dataset: {dataset} ({dataset.file_count} files scanned).")
+        plan = demo_plan_ensure(project=demo.project, user=demo.user)
+        if plan is not None:
+            self.stdout.write(f"Demo plan: {plan} ({plan.answers.count()} answers).")
         self._print_credentials(demo.user.username, demo.password, credentials_file, addr)
         if no_serve:
             self.stdout.write(self.style.SUCCESS("Ready. Run without --no-serve to start serving."))

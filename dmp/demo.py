@@ -1,0 +1,51 @@
+"""The demo plan: the bioimaging facility template filled in with each question's example answer."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from accounts.models import User
+from dmp.answers import clean_value, plan_create
+from dmp.models import Answer, Plan, Template
+from dmp.template_files import iter_questions
+from projects.models import Project
+
+DEMO_TEMPLATE = "bioimaging-facility"
+
+
+def demo_plan_ensure(*, project: Project, user: User) -> Plan | None:
+    """Create the demo plan once; None when the template is not loaded."""
+    existing = Plan.objects.filter(project=project, template__key=DEMO_TEMPLATE).first()
+    if existing is not None:
+        return existing
+    template = Template.objects.filter(key=DEMO_TEMPLATE).order_by("-loaded_at").first()
+    if template is None:
+        return None
+    plan = plan_create(
+        project=project, template=template, title=f"Data management plan of {project.acronym}", user=user
+    )
+    plan.blocks[0]["title"] = "Live imaging of mitochondrial transport"
+    plan.save(update_fields=["blocks"])
+    rows = []
+    for question, _, block in iter_questions(template.content):
+        example = question.get("example")
+        if question["type"] == "yes_no":
+            example = "yes" if str(example or "").lower().startswith("yes") else "no"
+        elif question["type"] in ("single_choice", "multiple_choice"):
+            example = question["choices"][0]["value"]
+        try:
+            value = clean_value(question, example)
+        except ValidationError:
+            continue  # an example written as prose for a typed question: left for the user
+        if value is not None:
+            rows.append(
+                Answer(
+                    plan=plan,
+                    question_key=question["key"],
+                    block_id=plan.blocks[0]["id"] if block else "",
+                    value=value,
+                    updated_by=user,
+                )
+            )
+    Answer.objects.bulk_create(rows)
+    return plan
