@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.requests import authenticated_user
-from dmp import answers
+from dmp import answers, madmp
 from dmp.models import Answer, Plan, Template
 from projects import access
 
@@ -80,6 +81,12 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise Http404("No such plan.")
         access.project_for_user(self.request.user, plan.project_id)
         return plan
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def madmp(self, request: Request, pk: str) -> Response:
+        """The plan as an RDA DMP Common Standard 1.2 maDMP, valid against the official schema."""
+        return Response(madmp.plan_madmp(self.get_object()))
 
     @extend_schema(
         request=AnswerWriteSerializer,

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/s/<str:section>/", views.plan_section, name="plan_section"),
     path("<int:pk>/answer/", views.answer_save, name="answer_save"),
     path("<int:pk>/blocks/", views.plan_blocks, name="plan_blocks"),
+    path("<int:pk>/madmp.json", views.plan_madmp_download, name="plan_madmp"),
 ]

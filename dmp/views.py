@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -10,10 +11,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.requests import authenticated_user
-from dmp import answers, selectors, services, wizard
+from dmp import answers, madmp, selectors, services, wizard
 from dmp.models import Plan, Template
 from projects import access
 from projects.models import Facility, Project
@@ -223,3 +226,12 @@ def plan_blocks(request: HttpRequest, pk: int) -> HttpResponse:
     if section not in {s["key"] for s in wizard.top_sections(plan)}:
         return redirect("dmp:plan_detail", pk=plan.pk)
     return redirect("dmp:plan_section", pk=plan.pk, section=section)
+
+
+@login_required
+def plan_madmp_download(request: HttpRequest, pk: int) -> HttpResponse:
+    plan, _ = _plan_for(request, pk)
+    response = HttpResponse(json.dumps(madmp.plan_madmp(plan), indent=2), content_type="application/json")
+    filename = f"{slugify(plan.title) or 'plan'}-madmp.json"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
