@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
@@ -11,6 +13,16 @@ from dmp.template_files import iter_questions
 from projects.models import Project
 
 DEMO_TEMPLATE = "bioimaging-facility"
+
+
+def example_answer(question: dict[str, Any]) -> Any:
+    """A question's example as a raw answer: typed questions take a value they accept."""
+    example = question.get("example")
+    if question["type"] == "yes_no":
+        return "yes" if str(example or "").lower().startswith("yes") else "no"
+    if question["type"] in ("single_choice", "multiple_choice"):
+        return question["choices"][0]["value"]
+    return example
 
 
 def demo_plan_ensure(*, project: Project, user: User) -> Plan | None:
@@ -28,13 +40,8 @@ def demo_plan_ensure(*, project: Project, user: User) -> Plan | None:
     plan.save(update_fields=["blocks"])
     rows = []
     for question, _, block in iter_questions(template.content):
-        example = question.get("example")
-        if question["type"] == "yes_no":
-            example = "yes" if str(example or "").lower().startswith("yes") else "no"
-        elif question["type"] in ("single_choice", "multiple_choice"):
-            example = question["choices"][0]["value"]
         try:
-            value = clean_value(question, example)
+            value = clean_value(question, example_answer(question))
         except ValidationError:
             continue  # an example written as prose for a typed question: left for the user
         if value is not None:

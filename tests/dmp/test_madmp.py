@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from dmp.answers import answer_save, plan_create, questions_by_key
-from dmp.demo import demo_plan_ensure
+from dmp.demo import demo_plan_ensure, example_answer
 from dmp.madmp import plan_madmp, validate_madmp
 from dmp.models import Plan, Template
 from dmp.services import templates_load
@@ -40,19 +40,16 @@ def test_filled_plans_of_every_template_validate(world: World, loaded: None, key
 def demo_fill(plan: Plan) -> int:
     """Answer every question with its example, as the demo plan does."""
     count = 0
+    owner = plan.project.memberships.get(role="owner").user
     for key, (question, block) in questions_by_key(plan.template).items():
-        example = question.get("example")
-        if question["type"] == "yes_no":
-            example = "yes"
-        elif question["type"] in ("single_choice", "multiple_choice"):
-            example = question["choices"][0]["value"]
+        block_id = plan.blocks[0]["id"] if block else ""
         try:
             answer_save(
                 plan=plan,
-                user=plan.project.memberships.get(role="owner").user,
+                user=owner,
                 question_key=key,
-                block_id=plan.blocks[0]["id"] if block else "",
-                raw=example,
+                block_id=block_id,
+                raw=example_answer(question),
                 version=0,
             )
         except ValidationError:
