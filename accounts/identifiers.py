@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 _ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+# An ORCID iD inside free text, e.g. "Ada Lovelace (0000-0002-1825-0097)".
+ORCID_IN_TEXT = re.compile(r"\b(\d{4}-\d{4}-\d{4}-\d{3}[\dX])\b")
 _ORCID_URL_PREFIXES = ("https://orcid.org/", "http://orcid.org/", "orcid.org/")
 # ROR ids: a leading 0, six Crockford base32 characters, two check digits.
 _ROR = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")

@@ -4,7 +4,6 @@ silently overwrite someone else's answer."""
 from __future__ import annotations
 
 import datetime
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -12,14 +11,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.identifiers import orcid_check_digit
+from accounts.identifiers import ORCID_IN_TEXT, orcid_check_digit
 from accounts.models import User
 from dmp.models import Answer, Plan, Template
 from dmp.template_files import iter_questions
 from projects import access
 from projects.models import Project
 
-_ORCID = re.compile(r"\b(\d{4}-\d{4}-\d{4}-\d{3}[\dX])\b")
 MAX_TEXT = 20_000
 
 
@@ -88,7 +86,7 @@ def clean_value(question: dict[str, Any], raw: Any) -> Any:
             raise ValidationError(f"The number must be at most {question['max']:g}.")
         return number
     if kind == "person":
-        for orcid in _ORCID.findall(text):
+        for orcid in ORCID_IN_TEXT.findall(text):
             digits = orcid.replace("-", "")
             if orcid_check_digit(digits[:-1]) != digits[-1]:
                 raise ValidationError(f"{orcid} is not a valid ORCID iD (wrong check digit).")

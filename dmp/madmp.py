@@ -20,6 +20,7 @@ import jsonschema
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.identifiers import ORCID_IN_TEXT
 from dmp.answers import answers_of, is_visible
 from dmp.models import Plan
 from dmp.template_files import iter_questions
@@ -166,12 +167,9 @@ def _finish_dataset(dataset: dict[str, Any], plan: Plan) -> None:
         item.setdefault("name", "Technical resource")
 
 
-_ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
-
-
 def _finish_contributor(contributor: dict[str, Any]) -> None:
     name = str(contributor.get("name", "Unknown"))
-    orcid = _ORCID.search(name)
+    orcid = ORCID_IN_TEXT.search(name)
     contributor["name"] = name
     contributor.setdefault("role", ["contributor"])
     contributor.setdefault(

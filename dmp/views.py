@@ -165,7 +165,7 @@ def answer_save(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         version = -1
     status = 200
-    card: wizard.Card
+    error, yours, saved = "", None, False
     try:
         answers.answer_save(
             plan=plan,
@@ -176,16 +176,14 @@ def answer_save(request: HttpRequest, pk: int) -> HttpResponse:
             version=version,
         )
     except answers.AnswerConflict as conflict:
-        card = wizard.build_card(plan, question, block)
-        card.conflict_yours = conflict.yours
-        status = 409
+        yours, status = conflict.yours, 409
     except ValidationError as exc:
-        card = wizard.build_card(plan, question, block)
-        card.error = " ".join(exc.messages)
-        status = 400
+        error, status = " ".join(exc.messages), 400
     else:
-        card = wizard.build_card(plan, question, block)
-        card.saved = True
+        saved = True
+    state = wizard.PlanState(plan)
+    card = state.card(question, block)
+    card.error, card.conflict_yours, card.saved = error, yours, saved
     # An answer that could not be saved is shown even where its condition would hide it.
     card.visible = card.visible or status != 200
     if not request.headers.get("HX-Request"):
@@ -201,7 +199,7 @@ def answer_save(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "plan": plan,
             "card": card,
-            "dependents": wizard.dependents(plan, key, block),
+            "dependents": wizard.dependents(state, key, block),
             "access": project_access,
             "progress": answers.plan_progress(plan),
         },

@@ -109,17 +109,24 @@ def _guidance(plan: Plan) -> dict[str, str]:
     )
 
 
-def build_card(plan: Plan, question: dict[str, Any], block: dict[str, str] | None) -> Card:
-    answers = answers_of(plan)
-    values = {key: answer.value for key, answer in answers.items()}
-    block_id = block["id"] if block else ""
-    return Card(
-        question=question,
-        block=block,
-        answer=answers.get((question["key"], block_id)),
-        visible=is_visible(question, values, block_id),
-        facility_guidance=_guidance(plan).get(question["key"], ""),
-    )
+class PlanState:
+    """A plan's answers and facility guidance, loaded once to build any number of cards."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.answers = answers_of(plan)
+        self.values = {key: answer.value for key, answer in self.answers.items()}
+        self.guidance = _guidance(plan)
+
+    def card(self, question: dict[str, Any], block: dict[str, str] | None) -> Card:
+        block_id = block["id"] if block else ""
+        return Card(
+            question=question,
+            block=block,
+            answer=self.answers.get((question["key"], block_id)),
+            visible=is_visible(question, self.values, block_id),
+            facility_guidance=self.guidance.get(question["key"], ""),
+        )
 
 
 def build_page(plan: Plan, section_key: str) -> Page | None:
@@ -127,39 +134,27 @@ def build_page(plan: Plan, section_key: str) -> Page | None:
     section = next((s for s in top_sections(plan) if s["key"] == section_key), None)
     if section is None:
         return None
-    answers = answers_of(plan)
-    values = {key: answer.value for key, answer in answers.items()}
-    guidance = _guidance(plan)
+    state = PlanState(plan)
     parts = []
     for part, block_kind in iter_sections([section]):
         depth = 0 if part is section else 1
-        groups: list[tuple[dict[str, str] | None, list[Card]]] = []
-        for block in plan.blocks if block_kind else [None]:
-            block_id = block["id"] if block else ""
-            cards = [
-                Card(
-                    question=question,
-                    block=block,
-                    answer=answers.get((question["key"], block_id)),
-                    visible=is_visible(question, values, block_id),
-                    facility_guidance=guidance.get(question["key"], ""),
-                )
-                for question in part.get("questions", [])
-            ]
-            groups.append((block, cards))
+        groups = [
+            (block, [state.card(question, block) for question in part.get("questions", [])])
+            for block in (plan.blocks if block_kind else [None])
+        ]
         parts.append((part, depth, groups))
     return Page(section=section, parts=parts)
 
 
-def dependents(plan: Plan, question_key: str, block: dict[str, str] | None) -> list[Card]:
+def dependents(state: PlanState, question_key: str, block: dict[str, str] | None) -> list[Card]:
     """Cards whose condition names this question: re-rendered after it is saved."""
     cards: list[Card] = []
-    for part, block_kind in iter_sections(top_sections(plan)):
+    for part, block_kind in iter_sections(top_sections(state.plan)):
         for question in part.get("questions", []):
             condition = question.get("condition")
             if condition and condition["question"] == question_key:
-                blocks = ([block] if block else plan.blocks) if block_kind else [None]
-                cards.extend(build_card(plan, question, b) for b in blocks)
+                blocks = ([block] if block else state.plan.blocks) if block_kind else [None]
+                cards.extend(state.card(question, b) for b in blocks)
     return cards
 
 

@@ -11,18 +11,11 @@ from defusedxml.ElementTree import fromstring as parse_xml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from metadata.imaging.ome import children_named, local_name
 from metadata.models import Instrument
 from projects.models import Facility
 
 _LIGHT_SOURCES = ("Laser", "Arc", "Filament", "LightEmittingDiode", "GenericExcitationSource")
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(element: ET.Element, name: str) -> list[ET.Element]:
-    return [child for child in element if _local(child.tag) == name]
 
 
 def _attrs(element: ET.Element, mapping: dict[str, str], numbers: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -45,11 +38,11 @@ def instruments_from_ome_xml(xml: str) -> list[dict[str, Any]]:
         root = parse_xml(xml.encode())
     except (ET.ParseError, DefusedXmlException) as exc:
         raise ValidationError(f"This is not well-formed OME-XML: {exc}") from None
-    if _local(root.tag) != "OME":
+    if local_name(root.tag) != "OME":
         raise ValidationError("This XML is not OME-XML (its root element is not <OME>).")
     entries = []
-    for index, instrument in enumerate(_children(root, "Instrument"), start=1):
-        scopes = _children(instrument, "Microscope")
+    for index, instrument in enumerate(children_named(root, "Instrument"), start=1):
+        scopes = children_named(instrument, "Microscope")
         scope = (
             _attrs(
                 scopes[0],
@@ -76,7 +69,7 @@ def instruments_from_ome_xml(xml: str) -> list[dict[str, Any]]:
                 },
                 numbers=("magnification", "numerical_aperture"),
             )
-            for o in _children(instrument, "Objective")
+            for o in children_named(instrument, "Objective")
         ]
         detectors = [
             _attrs(
@@ -88,15 +81,15 @@ def instruments_from_ome_xml(xml: str) -> list[dict[str, Any]]:
                     "serial_number": "SerialNumber",
                 },
             )
-            for d in _children(instrument, "Detector")
+            for d in children_named(instrument, "Detector")
         ]
         lights = [
             _attrs(source, {"model": "Model", "manufacturer": "Manufacturer"})
-            | {"type": _local(inner.tag)}
+            | {"type": local_name(inner.tag)}
             | _attrs(inner, {"wavelength_nm": "Wavelength"}, numbers=("wavelength_nm",))
-            for source in _children(instrument, "LightSource")
+            for source in children_named(instrument, "LightSource")
             for inner in source
-            if _local(inner.tag) in _LIGHT_SOURCES
+            if local_name(inner.tag) in _LIGHT_SOURCES
         ]
         # Schemas before 2012 put the light sources directly in the instrument.
         lights += [
@@ -104,7 +97,7 @@ def instruments_from_ome_xml(xml: str) -> list[dict[str, Any]]:
             | {"type": kind}
             | _attrs(source, {"wavelength_nm": "Wavelength"}, numbers=("wavelength_nm",))
             for kind in _LIGHT_SOURCES
-            for source in _children(instrument, kind)
+            for source in children_named(instrument, kind)
         ]
         filters = [
             _attrs(
@@ -116,7 +109,7 @@ def instruments_from_ome_xml(xml: str) -> list[dict[str, Any]]:
                     "filter_wheel": "FilterWheel",
                 },
             )
-            for f in _children(instrument, "Filter")
+            for f in children_named(instrument, "Filter")
         ]
         label = " ".join(part for part in (scope.get("manufacturer"), scope.get("model")) if part)
         entries.append(

@@ -31,6 +31,7 @@ from metadata.imaging.checksum import hash_file, hash_tree
 from metadata.imaging.errors import ErrorCode
 from metadata.imaging.formats import Format
 from metadata.imaging.preview import PreviewError, render_preview
+from metadata.imaging.units import tree_totals
 from metadata.models import Dataset, ImageFile, ScanChunk, ScanRun
 from projects.models import Project, StorageRoot
 from projects.storage import PathOutsideRoot
@@ -370,7 +371,7 @@ def _scan_unit(dataset: Dataset, folder: Path, relative: str, previous: ImageFil
             row, InspectionError(ErrorCode.UNREADABLE, f"The file could not be read: {exc.strerror}.")
         )
     if path.is_dir():
-        size, mtime = _tree_size_mtime(path)
+        size, mtime, _ = tree_totals(path)
     else:
         size, mtime = stat.st_size, stat.st_mtime
     if _unchanged(previous, size, mtime, dataset.want_md5):
@@ -405,16 +406,6 @@ def _scan_unit(dataset: Dataset, folder: Path, relative: str, previous: ImageFil
     row.sha256 = digests.sha256
     row.md5 = digests.md5 or ""
     return row
-
-
-def _tree_size_mtime(path: Path) -> tuple[int, float]:
-    size, mtime = 0, 0.0
-    for file in path.rglob("*"):
-        if file.is_file():
-            stat = file.stat()
-            size += stat.st_size
-            mtime = max(mtime, stat.st_mtime)
-    return size, mtime
 
 
 def _with_error(row: ImageFile, exc: InspectionError) -> ImageFile:

@@ -25,6 +25,7 @@ from metadata.imaging.ome import (
     plate_summary,
 )
 from metadata.imaging.records import Channel, ImageRecord
+from metadata.imaging.units import tree_totals
 
 # Vendor formats read through bioio plugins, always with the reader named explicitly.
 VENDOR_READERS = {
@@ -330,11 +331,7 @@ def _other(path: Path, size: int, fmt: Format) -> ImageRecord:
 
 
 def _ome_zarr(path: Path) -> ImageRecord:
-    size, count = 0, 0
-    for file in path.rglob("*"):
-        if file.is_file():
-            size += file.stat().st_size
-            count += 1
+    size, _, count = tree_totals(path)
     record = ImageRecord(
         format=Format.OME_ZARR, reader="fairlight ngff-json", size_bytes=size, file_count=count
     )

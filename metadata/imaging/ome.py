@@ -153,18 +153,18 @@ def fill_from_ome(record: ImageRecord, ome: model.OME, *, dims_from_ome: bool = 
 # ImageRecord; tests check they agree on every sample file.
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _children(element: ET.Element, name: str) -> list[ET.Element]:
-    return [child for child in element if _local(child.tag) == name]
+def children_named(element: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in element if local_name(child.tag) == name]
 
 
-def _child(element: ET.Element | None, name: str) -> ET.Element | None:
+def child_named(element: ET.Element | None, name: str) -> ET.Element | None:
     if element is None:
         return None
-    return next((child for child in element if _local(child.tag) == name), None)
+    return next((child for child in element if local_name(child.tag) == name), None)
 
 
 def _float(element: ET.Element | None, attribute: str) -> float | None:
@@ -192,15 +192,15 @@ def fill_from_ome_xml(record: ImageRecord, xml: str) -> ImageRecord:
         root = parse_xml(xml.encode())
     except (ET.ParseError, DefusedXmlException) as exc:
         raise OmeXmlError(str(exc)) from None
-    if _local(root.tag) != "OME":
-        raise OmeXmlError(f"the root element is <{_local(root.tag)}>, not <OME>")
-    images = _children(root, "Image")
+    if local_name(root.tag) != "OME":
+        raise OmeXmlError(f"the root element is <{local_name(root.tag)}>, not <OME>")
+    images = children_named(root, "Image")
     record.image_count = len(images) or record.image_count
     record.scene_names = [image.attrib.get("Name") or image.attrib.get("ID", "") for image in images]
     if not images:
         return record
     image = images[0]
-    pixels = _child(image, "Pixels")
+    pixels = child_named(image, "Pixels")
     if pixels is None:
         raise OmeXmlError("the first Image has no Pixels element")
     order = pixels.attrib.get("DimensionOrder", "XYZCT")
@@ -232,11 +232,11 @@ def fill_from_ome_xml(record: ImageRecord, xml: str) -> ImageRecord:
             contrast_method=channel.attrib.get("ContrastMethod"),
             illumination=channel.attrib.get("IlluminationType"),
         )
-        for channel in _children(pixels, "Channel")
+        for channel in children_named(pixels, "Channel")
     ]
     instrument = _xml_instrument(root, image)
     record.objective = _xml_objective(instrument, image)
-    detector = _child(instrument, "Detector")
+    detector = child_named(instrument, "Detector")
     record.detector = (
         Detector(
             model=_text_attr(detector, "Model"),
@@ -246,7 +246,7 @@ def fill_from_ome_xml(record: ImageRecord, xml: str) -> ImageRecord:
         if detector is not None
         else None
     )
-    scope = _child(instrument, "Microscope")
+    scope = child_named(instrument, "Microscope")
     if scope is not None and (scope.attrib.get("Manufacturer") or scope.attrib.get("Model")):
         record.microscope = Microscope(
             manufacturer=_text_attr(scope, "Manufacturer"),
@@ -255,28 +255,28 @@ def fill_from_ome_xml(record: ImageRecord, xml: str) -> ImageRecord:
             serial_number=_text_attr(scope, "SerialNumber"),
         )
     # Schemas before 2012 call it AcquiredDate.
-    acquired = _child(image, "AcquisitionDate")
+    acquired = child_named(image, "AcquisitionDate")
     if acquired is None:
-        acquired = _child(image, "AcquiredDate")
+        acquired = child_named(image, "AcquiredDate")
     if acquired is not None and acquired.text:
         record.acquired_at = _iso_datetime(acquired.text.strip())
     return record
 
 
 def _xml_instrument(root: ET.Element, image: ET.Element) -> ET.Element | None:
-    ref = _child(image, "InstrumentRef")
+    ref = child_named(image, "InstrumentRef")
     wanted = ref.attrib.get("ID") if ref is not None else None
-    for instrument in _children(root, "Instrument"):
+    for instrument in children_named(root, "Instrument"):
         if wanted is None or instrument.attrib.get("ID") == wanted:
             return instrument
     return None
 
 
 def _xml_objective(instrument: ET.Element | None, image: ET.Element) -> Objective | None:
-    objectives = _children(instrument, "Objective") if instrument is not None else []
+    objectives = children_named(instrument, "Objective") if instrument is not None else []
     if not objectives:
         return None
-    settings = _child(image, "ObjectiveSettings")
+    settings = child_named(image, "ObjectiveSettings")
     wanted = settings.attrib.get("ID") if settings is not None else None
     chosen = next((o for o in objectives if o.attrib.get("ID") == wanted), objectives[0])
     return Objective(
@@ -301,7 +301,7 @@ def binary_only_metadata_file(xml: str) -> str | None:
         root = parse_xml(xml.encode())
     except (ET.ParseError, DefusedXmlException):
         return None
-    block = _child(root, "BinaryOnly")
+    block = child_named(root, "BinaryOnly")
     return block.attrib.get("MetadataFile") if block is not None else None
 
 
@@ -312,7 +312,7 @@ def companion_files(xml: str) -> list[str]:
         {
             element.attrib["FileName"]
             for element in root.iter()
-            if _local(element.tag) == "UUID" and element.attrib.get("FileName")
+            if local_name(element.tag) == "UUID" and element.attrib.get("FileName")
         }
     )
 
@@ -320,5 +320,5 @@ def companion_files(xml: str) -> list[str]:
 def plate_summary(xml: str) -> tuple[int, int]:
     """(plates, wells) described by OME-XML text."""
     root = parse_xml(xml.encode())
-    plates = _children(root, "Plate")
-    return len(plates), sum(len(_children(plate, "Well")) for plate in plates)
+    plates = children_named(root, "Plate")
+    return len(plates), sum(len(children_named(plate, "Well")) for plate in plates)

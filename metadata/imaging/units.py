@@ -20,7 +20,8 @@ class ScanUnit:
     outside_root: bool = False
 
 
-def _zarr_totals(path: Path) -> tuple[int, float, int]:
+def tree_totals(path: Path) -> tuple[int, float, int]:
+    """Bytes, newest modification time and number of files below a folder (an OME-Zarr image)."""
     size, mtime, count = 0, 0.0, 0
     for folder, _, files in os.walk(path):
         for name in files:
@@ -51,7 +52,7 @@ def walk_units(root: Path) -> Iterator[ScanUnit]:
             relative = path.relative_to(real_root).as_posix()
             if entry.is_dir(follow_symlinks=False):
                 if is_ome_zarr_dir(path):
-                    size, mtime, count = _zarr_totals(path)
+                    size, mtime, count = tree_totals(path)
                     yield ScanUnit(relative, True, size, mtime, count)
                 else:
                     subfolders.append(path)
