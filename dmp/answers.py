@@ -10,10 +10,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from accounts.identifiers import ORCID_IN_TEXT, orcid_check_digit
 from accounts.models import User
-from dmp.models import Answer, Plan, Template
+from dmp.models import Answer, AnswerRevision, Plan, Template
 from dmp.template_files import iter_questions
 from projects import access
 from projects.models import Project
@@ -41,6 +42,23 @@ def plan_create(*, project: Project, template: Template, title: str, user: User)
     plan.full_clean()
     plan.save()
     return plan
+
+
+def answers_create(*, plan: Plan, user: User, values: dict[tuple[str, str], Any]) -> None:
+    """First answers of a new plan (demo, import) in bulk, each with its first history entry.
+
+    Values must already be clean (``clean_value``); keys are (question key, block id).
+    """
+    Answer.objects.bulk_create(
+        Answer(plan=plan, question_key=key, block_id=block_id, value=value, updated_by=user)
+        for (key, block_id), value in values.items()
+    )
+    AnswerRevision.objects.bulk_create(
+        AnswerRevision(
+            plan=plan, question_key=key, block_id=block_id, value=value, version=1, changed_by=user
+        )
+        for (key, block_id), value in values.items()
+    )
 
 
 def clean_value(question: dict[str, Any], raw: Any) -> Any:
@@ -152,14 +170,32 @@ def answer_save(
                     answer or Answer(plan=plan, question_key=question_key, block_id=block_id), value
                 )
             if answer is None:
+                # An answer of a planned dataset brought back by a restore continues its history's
+                # numbering, so a form loaded before the dataset was removed still counts as stale.
+                last = AnswerRevision.objects.filter(
+                    plan=plan, question_key=question_key, block_id=block_id
+                ).aggregate(last=Max("version"))["last"]
                 answer = Answer(
-                    plan=plan, question_key=question_key, block_id=block_id, value=value, updated_by=user
+                    plan=plan,
+                    question_key=question_key,
+                    block_id=block_id,
+                    value=value,
+                    version=(last or 0) + 1,
+                    updated_by=user,
                 )
             else:
                 answer.value = value
                 answer.version += 1
                 answer.updated_by = user
             answer.save()
+            AnswerRevision.objects.create(
+                plan=plan,
+                question_key=question_key,
+                block_id=block_id,
+                value=value,
+                version=answer.version,
+                changed_by=user,
+            )
     except IntegrityError:
         # Two first saves raced: the other one won; report it like any other conflict.
         current = Answer.objects.get(plan=plan, question_key=question_key, block_id=block_id)

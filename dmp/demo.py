@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from dmp.answers import clean_value, plan_create
-from dmp.models import Answer, Plan, Template
+from dmp.answers import answers_create, clean_value, plan_create
+from dmp.models import Plan, Template
 from dmp.template_files import iter_questions
 from projects.models import Project
 
@@ -38,21 +38,13 @@ def demo_plan_ensure(*, project: Project, user: User) -> Plan | None:
     )
     plan.blocks[0]["title"] = "Live imaging of mitochondrial transport"
     plan.save(update_fields=["blocks"])
-    rows = []
+    values: dict[tuple[str, str], Any] = {}
     for question, _, block in iter_questions(template.content):
         try:
             value = clean_value(question, example_answer(question))
         except ValidationError:
             continue  # an example written as prose for a typed question: left for the user
         if value is not None:
-            rows.append(
-                Answer(
-                    plan=plan,
-                    question_key=question["key"],
-                    block_id=plan.blocks[0]["id"] if block else "",
-                    value=value,
-                    updated_by=user,
-                )
-            )
-    Answer.objects.bulk_create(rows)
+            values[(question["key"], plan.blocks[0]["id"] if block else "")] = value
+    answers_create(plan=plan, user=user, values=values)
     return plan

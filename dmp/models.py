@@ -89,6 +89,21 @@ class Plan(models.Model):
         blank=True,
         help_text=_("The repeatable blocks, in order: [{id, title}]; answers name their block by id."),
     )
+    imported = models.JSONField(
+        _("imported maDMP"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "For a plan imported from an maDMP file: the fields no question of the template holds, "
+            "kept so that an export gives them back."
+        ),
+    )
+    estimate = models.JSONField(
+        _("storage and cost estimate"),
+        default=dict,
+        blank=True,
+        help_text=_("The last inputs of the storage and cost estimator, so the form remembers them."),
+    )
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -130,3 +145,118 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan}: {self.question_key}"
+
+
+class AnswerRevision(models.Model):
+    """One saved value of an answer: the history of who changed which answer when."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("plan"))
+    question_key = models.CharField(_("question"), max_length=80)
+    block_id = models.CharField(_("planned dataset"), max_length=20, blank=True)
+    value = models.JSONField(_("value"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("answer version"))
+    changed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("answer revision")
+        verbose_name_plural = _("answer revisions")
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["plan", "question_key", "block_id"], name="answerrevision_question")]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.question_key} v{self.version}"
+
+
+class PlanSnapshot(models.Model):
+    """A named, frozen copy of a plan's answers and planned datasets (a version of the plan)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("plan"))
+    name = models.CharField(_("name"), max_length=200)
+    template = models.ForeignKey(
+        Template, on_delete=models.PROTECT, related_name="+", verbose_name=_("template")
+    )
+    title = models.CharField(_("plan title"), max_length=300)
+    blocks = models.JSONField(_("planned datasets"), default=list, blank=True)
+    answers = models.JSONField(
+        _("answers"), default=list, blank=True, help_text=_("[{question_key, block_id, value}]")
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan snapshot")
+        verbose_name_plural = _("plan snapshots")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.name}"
+
+
+class Comment(models.Model):
+    """A comment on one question of a plan (of one planned dataset, for block questions)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="comments", verbose_name=_("plan"))
+    question_key = models.CharField(_("question"), max_length=80)
+    block_id = models.CharField(_("planned dataset"), max_length=20, blank=True)
+    author = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
+    )
+    text = models.TextField(_("comment"), max_length=5000)
+    resolved = models.BooleanField(_("resolved"), default=False)
+    resolved_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["plan", "resolved"], name="comment_plan_open")]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.question_key}: {self.text[:40]}"
+
+
+class ReviewRequest(models.Model):
+    """A plan sent to its facility's data stewards for feedback."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for review")
+        REVIEWED = "reviewed", _("Reviewed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="review_requests", verbose_name=_("plan")
+    )
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="review_requests", verbose_name=_("facility")
+    )
+    message = models.TextField(_("message"), blank=True, max_length=5000)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    summary = models.TextField(_("review summary"), blank=True, max_length=5000)
+
+    class Meta:
+        verbose_name = _("review request")
+        verbose_name_plural = _("review requests")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan"], condition=models.Q(status="open"), name="reviewrequest_one_open_per_plan"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} → {self.facility} ({self.status})"

@@ -4,10 +4,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 
-from dmp.models import FacilityGuidance, Template
+from dmp.models import FacilityGuidance, Plan, Template
 from dmp.template_files import iter_questions
+from projects import access
 from projects.models import Facility
+
+
+def plan_for_user(
+    user: access.AnyUser, pk: int | str, *, needs: str = access.VIEW
+) -> tuple[Plan, access.ProjectAccess]:
+    """A plan and the user's access to its project: 404 for strangers, 403 below ``needs``."""
+    plan = Plan.objects.select_related("template", "project", "project__facility").filter(pk=pk).first()
+    if plan is None:
+        raise Http404("No such plan.")
+    return plan, access.project_for_user(user, plan.project_id, needs=needs)
 
 
 def current_templates() -> list[Template]:

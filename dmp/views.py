@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.requests import authenticated_user
-from dmp import answers, madmp, selectors, services, wizard
+from dmp import answers, madmp, review, selectors, services, wizard
 from dmp.models import Plan, Template
 from projects import access
 from projects.models import Facility, Project
@@ -82,13 +82,6 @@ def guidance_save(request: HttpRequest, pk: int, facility_pk: int) -> HttpRespon
     return redirect(reverse("dmp:template_detail", args=[template.pk]) + f"#q-{question_key}")
 
 
-def _plan_for(request: HttpRequest, pk: int, needs: str = access.VIEW) -> tuple[Plan, access.ProjectAccess]:
-    plan = Plan.objects.select_related("template", "project").filter(pk=pk).first()
-    if plan is None:
-        raise Http404("No such plan.")
-    return plan, access.project_for_user(request.user, plan.project_id, needs=needs)
-
-
 @login_required
 def plan_new(request: HttpRequest, project_pk: int) -> HttpResponse:
     project_access = access.project_for_user(request.user, project_pk, needs=access.EDIT)
@@ -108,13 +101,13 @@ def plan_new(request: HttpRequest, project_pk: int) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan, _ = _plan_for(request, pk)
+    plan, _ = selectors.plan_for_user(request.user, pk)
     return redirect("dmp:plan_section", pk=plan.pk, section=wizard.top_sections(plan)[0]["key"])
 
 
 @login_required
 def plan_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
-    plan, project_access = _plan_for(request, pk)
+    plan, project_access = selectors.plan_for_user(request.user, pk)
     page = wizard.build_page(plan, section)
     if page is None:
         raise Http404("No such section.")
@@ -140,6 +133,9 @@ def plan_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
             "media": media,
             "licences": wizard.LICENCES,
             "repositories": wizard.REPOSITORIES,
+            **review.plan_review_context(
+                plan=plan, page=page, project_access=project_access, user=request.user
+            ),
         },
     )
 
@@ -147,7 +143,7 @@ def plan_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
 @login_required
 @require_POST
 def answer_save(request: HttpRequest, pk: int) -> HttpResponse:
-    plan, project_access = _plan_for(request, pk)
+    plan, project_access = selectors.plan_for_user(request.user, pk)
     key = request.POST.get("question", "")
     block_id = request.POST.get("block", "")
     questions = answers.questions_by_key(plan.template)
@@ -210,7 +206,7 @@ def answer_save(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def plan_blocks(request: HttpRequest, pk: int) -> HttpResponse:
-    plan, _ = _plan_for(request, pk, needs=access.EDIT)
+    plan, _ = selectors.plan_for_user(request.user, pk, needs=access.EDIT)
     try:
         answers.blocks_change(
             plan=plan,
@@ -228,7 +224,7 @@ def plan_blocks(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_madmp_download(request: HttpRequest, pk: int) -> HttpResponse:
-    plan, _ = _plan_for(request, pk)
+    plan, _ = selectors.plan_for_user(request.user, pk)
     response = HttpResponse(json.dumps(madmp.plan_madmp(plan), indent=2), content_type="application/json")
     filename = f"{slugify(plan.title) or 'plan'}-madmp.json"
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)

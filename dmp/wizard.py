@@ -56,6 +56,12 @@ def _widget_value(question: dict[str, Any], value: Any) -> Any:
     return value
 
 
+def card_dom_id(question_key: str, block: dict[str, str] | None) -> str:
+    """The id of a question's card on its wizard page, for links that land on it."""
+    suffix = f"-{block['id']}" if block else ""
+    return f"card-{question_key.replace('.', '-')}{suffix}"
+
+
 @dataclass
 class Card:
     question: dict[str, Any]
@@ -66,11 +72,13 @@ class Card:
     error: str = ""
     conflict_yours: Any = None
     saved: bool = False
+    # The question's comments (a dmp.review.Thread), set by review.plan_review_context for the
+    # plan page; None where a card is rendered alone (an autosave response).
+    comment_thread: Any = None
 
     @property
     def dom_id(self) -> str:
-        suffix = f"-{self.block['id']}" if self.block else ""
-        return f"card-{self.question['key'].replace('.', '-')}{suffix}"
+        return card_dom_id(self.question["key"], self.block)
 
     @property
     def version(self) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -69,6 +70,17 @@ def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None
     return items
 
 
+def env_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """An http(s) base address such as ``https://sandbox.zenodo.org``, without a trailing slash."""
+    value = env_str(name, default, environ=environ).strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} must be an http:// or https:// address such as {default}."
+        )
+    return value.rstrip("/")
+
+
 def env_database(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     url = env_str(name, default, environ=environ)
     try:
@@ -88,6 +100,16 @@ def env_database(name: str, default: str, *, environ: Mapping[str, str] | None =
     elif not engine.endswith("postgresql"):
         raise ImproperlyConfigured(f"{name}={url!r}: FAIRlight supports sqlite:// and postgres:// URLs only.")
     return config
+
+
+def env_redis_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """A redis:// (or rediss:// for TLS) URL, such as redis://127.0.0.1:6379/0."""
+    url = env_str(name, default, environ=environ)
+    if not re.match(r"^rediss?://[^/\s]*(/\d+)?$", url):
+        raise ImproperlyConfigured(
+            f"{name}={url!r} is not a Redis URL; write redis://host:port/db, e.g. redis://127.0.0.1:6379/0."
+        )
+    return url
 
 
 @dataclass(frozen=True)

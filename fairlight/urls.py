@@ -9,6 +9,7 @@ from dmp import api as dmp_api
 from metadata import api as metadata_api
 from projects import api as projects_api
 from projects import views as projects_views
+from repositories import api as repositories_api
 from vocabularies import api as vocabularies_api
 
 router = DefaultRouter()
@@ -17,6 +18,7 @@ router.register("teams", projects_api.TeamViewSet, basename="team")
 router.register("datasets", metadata_api.DatasetViewSet, basename="dataset")
 router.register("terms", vocabularies_api.TermViewSet, basename="term")
 router.register("plans", dmp_api.PlanViewSet, basename="plan")
+router.register("submissions", repositories_api.SubmissionViewSet, basename="submission")
 
 membership_list = projects_api.MembershipViewSet.as_view({"get": "list", "post": "create"})
 membership_detail = projects_api.MembershipViewSet.as_view(

@@ -105,6 +105,9 @@ class ScanRunSerializer(serializers.ModelSerializer[ScanRun]):
         return round(selectors.scan_progress(run).percent, 2)
 
 
+_FORMATS = {value for value, _ in FORMAT_CHOICES}
+
+
 class FilePagination(CursorPagination):
     """Cursor pagination: constant cost on page 10,000 of a million-file dataset."""
 
@@ -159,7 +162,15 @@ class DatasetViewSet(
             OpenApiParameter("file_format", OpenApiTypes.STR, enum=[value for value, _ in FORMAT_CHOICES]),
             OpenApiParameter("errors", OpenApiTypes.BOOL, description="Only files with errors."),
             OpenApiParameter("instrument", OpenApiTypes.STR),
-            OpenApiParameter("path_contains", OpenApiTypes.STR),
+            OpenApiParameter(
+                "path_prefix", OpenApiTypes.STR, description="Only paths starting with this, e.g. plate_01/."
+            ),
+            OpenApiParameter(
+                "path_contains",
+                OpenApiTypes.STR,
+                description="Only paths containing this (any case). Slower than path_prefix on large "
+                "datasets: it cannot use an index.",
+            ),
         ],
         responses=ImageFileSerializer(many=True),
     )
@@ -169,12 +180,18 @@ class DatasetViewSet(
     def files(self, request: Request, pk: str) -> Response:
         dataset = self.get_object()
         params = request.query_params
+        file_format = params.get("file_format", "")
+        if file_format and file_format not in _FORMATS:
+            raise exceptions.ValidationError(
+                {"file_format": f"Unknown format {file_format!r}; use one of {', '.join(sorted(_FORMATS))}."}
+            )
         files = selectors.dataset_files(
             dataset=dataset,
-            format=params.get("file_format", ""),
+            format=file_format,
             errors_only=params.get("errors", "").lower() in ("1", "true", "yes"),
             instrument=params.get("instrument", ""),
             search=params.get("path_contains", ""),
+            path_prefix=params.get("path_prefix", ""),
         )
         paginator = FilePagination()
         page = paginator.paginate_queryset(files, request, view=self)

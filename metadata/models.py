@@ -90,7 +90,12 @@ class ImageFile(models.Model):
     """One file (or one OME-Zarr folder) of a dataset, with what its headers say."""
 
     dataset = models.ForeignKey(
-        Dataset, on_delete=models.CASCADE, related_name="files", verbose_name=_("dataset")
+        Dataset,
+        on_delete=models.CASCADE,
+        related_name="files",
+        verbose_name=_("dataset"),
+        # Every index below starts with the dataset; one more on it alone would only slow scans.
+        db_index=False,
     )
     relative_path = models.CharField(_("path"), max_length=1000)
     size_bytes = models.PositiveBigIntegerField(_("size"))
@@ -135,12 +140,26 @@ class ImageFile(models.Model):
             # Scans upsert by path, so a retried chunk can never add a second row.
             models.UniqueConstraint(fields=["dataset", "relative_path"], name="imagefile_unique_path")
         ]
+        # The file list filters by format, instrument or errors within one dataset and pages by
+        # path (keyset pagination), so each filter's index ends with the path: a page is one
+        # index range read, whether the dataset has a thousand files or millions. The path
+        # prefix filter uses a varchar_pattern_ops index that migration 0007 adds on
+        # PostgreSQL only (SQLite has no operator classes, and its datasets are small).
         indexes = [
-            # The file table filters by these within one dataset.
-            models.Index(fields=["dataset", "format"], name="imagefile_format"),
-            models.Index(fields=["dataset", "instrument"], name="imagefile_instrument"),
+            models.Index(fields=["dataset", "format", "relative_path"], name="imagefile_format_path"),
+            models.Index(fields=["dataset", "instrument", "relative_path"], name="imagefile_instrument_path"),
             models.Index(
-                fields=["dataset", "error_code"], name="imagefile_errors", condition=~Q(error_code="")
+                fields=["dataset", "relative_path"], name="imagefile_errors_path", condition=~Q(error_code="")
+            ),
+            # The file table's "largest first" sort.
+            models.Index(fields=["dataset", "size_bytes"], name="imagefile_size"),
+            # Min/Max of acquisition dates when a scan finishes, without reading every row.
+            models.Index(fields=["dataset", "acquired_at"], name="imagefile_acquired"),
+            # Images still waiting for a preview, queued when a scan finishes.
+            models.Index(
+                fields=["dataset", "id"],
+                name="imagefile_needs_preview",
+                condition=Q(preview_at__isnull=True, is_image=True, error_code=""),
             ),
         ]
 

@@ -5,6 +5,10 @@ chunks and queues one task per chunk, so several workers can share a dataset.
 Rows are upserted by path, and a chunk whose worker stopped beating is handed
 to the next worker, so a scan interrupted at any point finishes without
 duplicates or losses when it is run again.
+
+The dataset's totals (files, bytes, images, errors, bytes by format and by month) change in
+the same transaction as the rows they count, by the difference each write makes, so they are
+right at every moment of a scan, after a crash too, and never need a pass over all rows.
 """
 
 from __future__ import annotations
@@ -14,14 +18,16 @@ import os
 import socket
 import time
 import zlib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -35,14 +41,14 @@ from metadata.imaging.units import tree_totals
 from metadata.models import Dataset, ImageFile, ScanChunk, ScanRun
 from projects.models import Project, StorageRoot
 from projects.storage import PathOutsideRoot
-from workers.heartbeat import Heartbeat
-from workers.models import LOST_AFTER, WorkerHeartbeat
+from workers.heartbeat import Heartbeat, alive_worker_ids
 
-# A chunk holds at most this many units or bytes: small enough to spread a dataset
-# over workers and lose little work when one dies, large enough to keep overhead low.
-CHUNK_UNITS = 200
+# A chunk holds at most this many units or bytes: small enough to spread a dataset over
+# workers and lose little work when one dies, large enough to keep overhead low.
+CHUNK_UNITS = settings.FAIRLIGHT_SCAN_CHUNK_FILES
 CHUNK_BYTES = 16 * 1024**3
-# Rows and progress are written at least this often while a chunk runs.
+# Rows and progress are written at least this often while a chunk runs, and at least four
+# times a chunk, so a worker that dies loses at most a quarter of its chunk.
 FLUSH_SECONDS = 1.0
 FLUSH_UNITS = 50
 
@@ -148,33 +154,12 @@ def scan_resume(*, run: ScanRun) -> int:
     return len(chunk_ids)
 
 
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, but belongs to another user
-        return True
-    return True
-
-
-def _alive_workers() -> list[str]:
-    """Workers that beat recently; on this host, only those whose process still exists,
-    so a worker killed here frees its chunks at once rather than after LOST_AFTER."""
-    here = socket.gethostname()
-    recent = WorkerHeartbeat.objects.filter(last_seen_at__gte=timezone.now() - LOST_AFTER)
-    return [
-        worker_id
-        for worker_id, hostname, pid in recent.values_list("worker_id", "hostname", "pid")
-        if hostname != here or _process_exists(pid)
-    ]
-
-
 def _claimable(chunks: Any) -> Any:
-    """Pending chunks, and running chunks whose worker has stopped beating."""
+    """Pending chunks, and running chunks whose worker has stopped beating (on this host:
+    whose process is gone, so a worker killed here frees its chunks at once)."""
     return chunks.filter(
         Q(status=ScanChunk.Status.PENDING)
-        | (Q(status=ScanChunk.Status.RUNNING) & ~Q(worker__in=_alive_workers()))
+        | (Q(status=ScanChunk.Status.RUNNING) & ~Q(worker__in=alive_worker_ids()))
     )
 
 
@@ -213,7 +198,7 @@ def scan_plan(*, run: ScanRun) -> None:
     present = {unit.relative_path for unit in units}
     gone = [pk for pk, path in dataset.files.values_list("pk", "relative_path") if path not in present]
     for start in range(0, len(gone), 1000):
-        ImageFile.objects.filter(pk__in=gone[start : start + 1000]).delete()
+        _delete_rows(dataset.pk, gone[start : start + 1000])
     groups = _split(units)
     with transaction.atomic():
         ScanChunk.objects.filter(scan=run).delete()  # a re-planned run starts its chunks afresh
@@ -239,6 +224,77 @@ def _fail(run: ScanRun, message: str) -> None:
         status=ScanRun.Status.FAILED, message=message, finished_at=timezone.now()
     )
     Dataset.objects.filter(pk=run.dataset_id).update(status=Dataset.Status.FAILED)
+
+
+# The row fields the dataset's totals are made of, in the order _Totals.count() takes them.
+_TOTAL_FIELDS = ("file_count", "size_bytes", "is_image", "error_code", "format", "mtime")
+
+
+def _month(mtime: float) -> str:
+    return datetime.datetime.fromtimestamp(mtime, datetime.UTC).strftime("%Y-%m")
+
+
+@dataclass
+class _Totals:
+    """How much some row writes change their dataset's totals (negative for rows taken away)."""
+
+    files: int = 0
+    bytes: int = 0
+    images: int = 0
+    errors: int = 0
+    formats: dict[str, list[int]] = field(default_factory=dict)  # format -> [rows, bytes]
+    months: dict[str, int] = field(default_factory=dict)
+
+    def count(self, values: Iterable[Any], sign: int) -> None:
+        file_count, size, is_image, error_code, fmt, mtime = values
+        self.files += sign * file_count
+        self.bytes += sign * size
+        self.images += sign * bool(is_image)
+        self.errors += sign * bool(error_code)
+        per_format = self.formats.setdefault(str(fmt), [0, 0])
+        per_format[0] += sign
+        per_format[1] += sign * size
+        month = _month(mtime)
+        self.months[month] = self.months.get(month, 0) + sign * size
+
+    def apply(self, dataset_id: int) -> None:
+        """Add to the dataset's totals; call inside the transaction that wrote the rows.
+
+        Counters change with F() expressions; the per-format and per-month JSON is merged
+        under the dataset row's lock, which also orders concurrent chunks of one scan."""
+        if not self.formats:
+            return
+        locked = Dataset.objects.select_for_update().filter(pk=dataset_id)
+        stored = locked.values("format_summary", "monthly_bytes").get()
+        formats: dict[str, dict[str, int]] = dict(stored["format_summary"] or {})
+        for fmt, (rows, size) in self.formats.items():
+            entry = formats.get(fmt, {"count": 0, "bytes": 0})
+            entry = {"count": entry["count"] + rows, "bytes": entry["bytes"] + size}
+            if entry["count"]:
+                formats[fmt] = entry
+            else:
+                formats.pop(fmt, None)
+        months: dict[str, int] = dict(stored["monthly_bytes"] or {})
+        for month, size in self.months.items():
+            months[month] = months.get(month, 0) + size
+        Dataset.objects.filter(pk=dataset_id).update(
+            file_count=F("file_count") + self.files,
+            total_bytes=F("total_bytes") + self.bytes,
+            image_count=F("image_count") + self.images,
+            error_count=F("error_count") + self.errors,
+            format_summary=dict(sorted(formats.items())),
+            monthly_bytes={month: size for month, size in sorted(months.items()) if size},
+        )
+
+
+def _delete_rows(dataset_id: int, pks: list[int]) -> None:
+    with transaction.atomic():
+        doomed = ImageFile.objects.select_for_update().filter(dataset_id=dataset_id, pk__in=pks)
+        totals = _Totals()
+        for values in doomed.values_list(*_TOTAL_FIELDS):
+            totals.count(values, -1)
+        ImageFile.objects.filter(dataset_id=dataset_id, pk__in=pks).delete()
+        totals.apply(dataset_id)
 
 
 @dataclass
@@ -283,15 +339,37 @@ _UPDATE_FIELDS = [
 ]
 
 
-def _save_rows(rows: list[ImageFile]) -> None:
-    if rows:
-        ImageFile.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["dataset", "relative_path"],
-            update_fields=_UPDATE_FIELDS,
-        )
-        rows.clear()
+def _save_rows(dataset_id: int, rows: list[ImageFile]) -> _Totals:
+    """Upsert the rows and return what that changes in the totals; call inside a transaction.
+
+    The rows' current values are read under lock at write time rather than trusted from the
+    start of the chunk, so a chunk run twice at once still counts each file once."""
+    totals = _Totals()
+    if not rows:
+        return totals
+    current = ImageFile.objects.select_for_update().filter(
+        dataset_id=dataset_id, relative_path__in=[row.relative_path for row in rows]
+    )
+    for values in current.values_list(*_TOTAL_FIELDS):
+        totals.count(values, -1)
+    for row in rows:
+        totals.count((getattr(row, name) for name in _TOTAL_FIELDS), 1)
+    ImageFile.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["dataset", "relative_path"],
+        update_fields=_UPDATE_FIELDS,
+    )
+    rows.clear()
+    return totals
+
+
+def _flush(dataset_id: int, run_id: int, rows: list[ImageFile], progress: _Progress) -> None:
+    # Rows, then the run's progress, then the dataset's totals: the order scan_finish locks
+    # the run and the dataset in, so concurrent chunks and the finish cannot deadlock.
+    totals = _save_rows(dataset_id, rows)
+    progress.flush(run_id)
+    totals.apply(dataset_id)
 
 
 def scan_chunk(*, chunk_id: int, worker: str) -> bool:
@@ -313,6 +391,7 @@ def scan_chunk(*, chunk_id: int, worker: str) -> bool:
     }
     progress = _Progress()
     rows: list[ImageFile] = []
+    flush_units = max(1, min(FLUSH_UNITS, CHUNK_UNITS // 4))
     last_flush = time.monotonic()
     for relative in chunk.paths:
         row = _scan_unit(dataset, folder, relative, known.get(relative))
@@ -324,14 +403,12 @@ def scan_chunk(*, chunk_id: int, worker: str) -> bool:
             rows.append(row)
             progress.bytes += row.size_bytes
             progress.failed += bool(row.error_code)
-        if len(rows) >= FLUSH_UNITS or time.monotonic() - last_flush > FLUSH_SECONDS:
+        if len(rows) >= flush_units or time.monotonic() - last_flush > FLUSH_SECONDS:
             with transaction.atomic():
-                _save_rows(rows)
-                progress.flush(run.pk)
+                _flush(dataset.pk, run.pk, rows, progress)
             last_flush = time.monotonic()
     with transaction.atomic():
-        _save_rows(rows)
-        progress.flush(run.pk)
+        _flush(dataset.pk, run.pk, rows, progress)
         ScanChunk.objects.filter(pk=chunk_id).update(status=ScanChunk.Status.DONE, finished_at=timezone.now())
     if not run.chunks.exclude(status=ScanChunk.Status.DONE).exists():
         scan_finish(run=run)
@@ -454,39 +531,21 @@ def previews_render(*, file_ids: list[int]) -> int:
 
 
 def scan_finish(*, run: ScanRun) -> None:
-    """Close the run and store the dataset's totals (computed once here, read everywhere)."""
+    """Close the run. The counted totals are already up to date (the chunks keep them); the
+    instruments, objectives and acquisition dates are read here through their indexes."""
     with transaction.atomic():
         locked = ScanRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != ScanRun.Status.RUNNING and locked.status != ScanRun.Status.PLANNING:
             return
         dataset = locked.dataset
         files = dataset.files.all()
-        totals = files.aggregate(
-            files=Sum("file_count"),
-            bytes=Sum("size_bytes"),
-            images=Count("pk", filter=Q(is_image=True)),
-            errors=Count("pk", filter=~Q(error_code="")),
-            first=Min("acquired_at"),
-            last=Max("acquired_at"),
-        )
-        formats = {
-            row["format"]: {"count": row["count"], "bytes": row["bytes"]}
-            for row in files.values("format")
-            .annotate(count=Count("pk"), bytes=Sum("size_bytes"))
-            .order_by("format")
-        }
+        dates = files.aggregate(first=Min("acquired_at"), last=Max("acquired_at"))
         Dataset.objects.filter(pk=dataset.pk).update(
             status=Dataset.Status.SCANNED,
-            file_count=totals["files"] or 0,
-            total_bytes=totals["bytes"] or 0,
-            image_count=totals["images"],
-            error_count=totals["errors"],
-            format_summary=formats,
             instruments=_distinct(files, "instrument"),
             objectives=_distinct(files, "objective"),
-            acquired_from=totals["first"],
-            acquired_to=totals["last"],
-            monthly_bytes=_monthly_bytes(files),
+            acquired_from=dates["first"],
+            acquired_to=dates["last"],
             scanned_at=timezone.now(),
         )
         ScanRun.objects.filter(pk=locked.pk).update(
@@ -495,16 +554,7 @@ def scan_finish(*, run: ScanRun) -> None:
         previews_queue(dataset=dataset)
 
 
-def _monthly_bytes(files: QuerySet[ImageFile]) -> dict[str, int]:
-    """Bytes by month of modification time: how the data grew, for storage reports."""
-    months: dict[str, int] = {}
-    for mtime, size in files.values_list("mtime", "size_bytes").iterator(chunk_size=10_000):
-        month = datetime.datetime.fromtimestamp(mtime, datetime.UTC).strftime("%Y-%m")
-        months[month] = months.get(month, 0) + size
-    return dict(sorted(months.items()))
-
-
-def _distinct(files: Any, field: str) -> list[str]:
+def _distinct(files: QuerySet[ImageFile], field: str) -> list[str]:
     # order_by() drops Meta.ordering, whose columns would otherwise defeat DISTINCT.
     return sorted(files.exclude(**{field: ""}).order_by().values_list(field, flat=True).distinct())
 

@@ -64,6 +64,14 @@ def _stored_password(credentials_file: Path, user: User) -> str | None:
     return password if user.check_password(password) else None
 
 
+# Prices of the order core facilities charge in 2026; the DMP cost estimator offers them.
+DEMO_STORAGE_TIERS = [
+    {"name": "Online (replicated disk)", "price_per_tb_year": 150, "currency": "EUR"},
+    {"name": "Nearline (object storage)", "price_per_tb_year": 60, "currency": "EUR"},
+    {"name": "Archive (tape, two copies)", "price_per_tb_year": 15, "currency": "EUR"},
+]
+
+
 @transaction.atomic
 def demo_ensure(*, credentials_file: Path) -> DemoResult:
     facility, _ = Facility.objects.get_or_create(
@@ -73,8 +81,12 @@ def demo_ensure(*, credentials_file: Path) -> DemoResult:
             "data_handling_policy": DATA_HANDLING_POLICY,
             "retention_policy": RETENTION_POLICY,
             "contact_email": "imaging-facility@example.org",
+            "storage_tiers": DEMO_STORAGE_TIERS,
         },
     )
+    if not facility.storage_tiers:  # a demo database from before the estimator existed
+        facility.storage_tiers = DEMO_STORAGE_TIERS
+        facility.save(update_fields=["storage_tiers"])
     storage_roots_sync(facility=facility)
     team, _ = Team.objects.get_or_create(
         name="Demo Lab", defaults={"description": "Neurobiology group (demo).", "facility": facility}
@@ -101,6 +113,9 @@ def demo_ensure(*, credentials_file: Path) -> DemoResult:
     else:
         password = _stored_password(credentials_file, user)
     team.members.add(user)
+    # The demo user also stewards the demo facility, so one login shows both sides of a plan
+    # review: asking for feedback and giving it from the review queue.
+    facility.stewards.add(user)
     project, _ = Project.objects.get_or_create(
         acronym="MitoZ",
         defaults={

@@ -37,6 +37,15 @@ class Facility(models.Model):
         verbose_name=_("data stewards"),
         help_text=_("Stewards review plans and see every project of the facility."),
     )
+    storage_tiers = models.JSONField(
+        _("storage tiers"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'What the facility charges for storage, as a list of tiers: [{"name": "Online (disk)", '
+            '"price_per_tb_year": 120, "currency": "EUR"}]; the DMP cost estimator offers them.'
+        ),
+    )
 
     class Meta:
         verbose_name = _("facility")
@@ -45,6 +54,29 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        tiers = self.storage_tiers
+        if not isinstance(tiers, list):
+            raise ValidationError({"storage_tiers": _("Give a list of tiers.")})
+        for number, tier in enumerate(tiers, start=1):
+            if not isinstance(tier, dict) or not str(tier.get("name", "")).strip():
+                raise ValidationError({"storage_tiers": _("Tier %(n)s needs a name.") % {"n": number}})
+            price = tier.get("price_per_tb_year")
+            if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
+                raise ValidationError(
+                    {"storage_tiers": _("Tier “%(name)s”: price_per_tb_year must be a number ≥ 0.") % tier}
+                )
+            currency = tier.get("currency")
+            if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+                raise ValidationError(
+                    {
+                        "storage_tiers": _(
+                            "Tier “%(name)s”: currency must be a three-letter code such as EUR."
+                        )
+                        % tier
+                    }
+                )
 
 
 class StorageRoot(models.Model):

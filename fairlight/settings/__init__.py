@@ -7,6 +7,7 @@ public deployment needs (HTTPS-only cookies, HSTS, a mandatory secret key).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
@@ -17,8 +18,10 @@ from fairlight.env import (
     env_int,
     env_list,
     env_mailer,
+    env_redis_url,
     env_storage_roots,
     env_str,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -150,10 +153,13 @@ SESSION_COOKIE_HTTPONLY = True
 MAILERS = {"default": env_mailer("FAIRLIGHT_EMAIL_BACKEND", "console")}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "FAIRlight <fairlight@localhost>")
 
-# Background tasks (django.tasks). The database backend needs no extra service;
+# Background tasks (django.tasks). The database backend needs no extra service; "redis"
+# (or "rq") queues tasks on Redis for RQ workers on several machines (workers/rq_backend.py);
 # "immediate" runs tasks inside the request, which only suits debugging.
 _TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
+    "redis": "workers.rq_backend.RQBackend",
+    "rq": "workers.rq_backend.RQBackend",
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
 }
 _task_choice = env_str("FAIRLIGHT_TASK_BACKEND", "database")
@@ -161,7 +167,16 @@ if _task_choice not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"FAIRLIGHT_TASK_BACKEND={_task_choice!r} must be one of {', '.join(_TASK_BACKENDS)}."
     )
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_choice]}}
+TASKS: dict[str, dict[str, Any]] = {"default": {"BACKEND": _TASK_BACKENDS[_task_choice]}}
+if _TASK_BACKENDS[_task_choice].startswith("workers."):
+    TASKS["default"]["OPTIONS"] = {
+        "URL": env_redis_url("FAIRLIGHT_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # RQ queues are named PREFIX:QUEUE, so several sites or test runs can share one Redis.
+        "QUEUE_PREFIX": env_str("FAIRLIGHT_REDIS_QUEUE_PREFIX", "fairlight"),
+    }
+
+# A scan is split into chunks of at most this many files, which workers share.
+FAIRLIGHT_SCAN_CHUNK_FILES = env_int("FAIRLIGHT_SCAN_CHUNK_FILES", 200, minimum=1)
 
 # Folders on facility storage that datasets may live under (NAME=/path,...).
 # Without the variable, the embedded default gets one demo folder under var/.
@@ -212,3 +227,8 @@ LOGGING = {
 }
 FAIRLIGHT_ALLOW_SIGNUP = env_bool("FAIRLIGHT_ALLOW_SIGNUP", True)
 FAIRLIGHT_BASE_URL = env_str("FAIRLIGHT_BASE_URL", "http://127.0.0.1:8000")
+
+# Zenodo (InvenioRDM) for repository submissions: the sandbox until a site chooses
+# https://zenodo.org; the token is a personal access token with deposit:write and deposit:actions.
+FAIRLIGHT_ZENODO_URL = env_url("FAIRLIGHT_ZENODO_URL", "https://sandbox.zenodo.org")
+FAIRLIGHT_ZENODO_TOKEN = env_str("FAIRLIGHT_ZENODO_TOKEN", "")

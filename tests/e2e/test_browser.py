@@ -510,3 +510,58 @@ def test_write_a_plan_with_autosave(server: Server, visit: Visit) -> None:
     visit.snap("plan-condition-revealed")
     expect(page.get_by_text(re.compile(r"^2 of \d+ required questions answered$"))).to_be_visible()
     visit.assert_clean()
+
+
+def test_plan_tools_comments_versions_and_exports(server: Server, visit: Visit) -> None:
+    page = visit.page
+    log_in(visit, server)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Plans", exact=True).click()
+    page.get_by_role("link", name="Data management plan of MitoZ").first.click()
+    expect(page.get_by_text("FAIR score")).to_be_visible()
+    expect(page.locator(".fair-meters meter")).to_have_count(4)
+    visit.snap("demo-plan-fair-meters")
+
+    page.get_by_role("link", name="Storage and cost estimator").click()
+    page.get_by_role("button", name="Calculate").click()
+    expect(page.get_by_role("heading", name="Estimate", level=2)).to_be_visible()
+    visit.snap("estimator-calculated")
+    page.get_by_role("checkbox", name=re.compile("What is the expected total data volume")).check()
+    visit.snap("estimator-result")
+    page.get_by_role("button", name="Fill in the chosen answers").click()
+    expect(page.get_by_text("1 answer(s) filled in from the estimate.")).to_be_visible()
+
+    page.get_by_role("link", name="Data management plan of MitoZ").click()
+    thread = page.locator("details.comment-thread").first
+    thread.locator("summary").click()
+    thread.get_by_label("Add a comment").fill("Please name the pilot's laser power in mW.")
+    thread.get_by_role("button", name="Comment").click()
+    expect(page.locator("details.comment-thread").first.get_by_text("laser power in mW")).to_be_visible()
+    expect(page.locator("details.comment-thread").first.locator("summary")).to_contain_text("Comments (1)")
+    visit.snap("comment-added")
+
+    page.locator("summary", has_text="Request feedback").click()
+    page.get_by_label(re.compile("Message to the data stewards")).fill("Is the retention period right?")
+    page.get_by_role("button", name="Request feedback").click()
+    expect(
+        page.get_by_text(re.compile("Waiting for review by the data stewards of Demo Imaging Facility"))
+    ).to_be_visible()
+    visit.snap("feedback-requested")
+
+    page.get_by_role("link", name="Versions", exact=True).click()
+    page.get_by_label("Name").fill("Sent to the facility")
+    page.get_by_role("button", name="Save version").click()
+    expect(page.get_by_text("Version “Sent to the facility” saved.")).to_be_visible()
+    visit.snap("version-saved")
+
+    # The export links download files; fetch them in the logged-in context and check what comes back.
+    page.get_by_role("link", name="Data management plan of MitoZ").click()
+    for name, content_type in (
+        ("PDF (A4, for your funder)", "application/pdf"),
+        ("Markdown", "text/markdown"),
+    ):
+        href = page.get_by_role("link", name=name).get_attribute("href")
+        assert href
+        response = page.request.get(href)
+        assert response.ok
+        assert response.headers["content-type"].startswith(content_type)
+    visit.assert_clean()

@@ -1,0 +1,354 @@
+"""Writes on submissions: creating them, the pre-flight check, package builds, state changes,
+release dates and accessions. Every state change goes through `submission_transition`, which
+refuses what `TRANSITIONS` does not allow and records who made the change and when.
+
+Who may do what (checked by views and the API through projects.access, see `role_needed`):
+editors prepare a submission (create, check, build, send it back to draft); managers and
+owners act towards the archive (mark it submitted, record the accession, change the release
+date, release or withdraw it).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import get_text_list
+
+from accounts.models import User
+from metadata.models import Dataset
+from projects import access
+from projects.models import Project
+from repositories import registry
+from repositories.base import PreflightReport
+from repositories.models import TRANSITIONS, State, Submission, SubmissionEvent
+from repositories.preflight import NOT_YET_SUBMITTED, project_today
+
+# A build that has not finished after this long is assumed lost (its worker died).
+BUILD_TIMEOUT = datetime.timedelta(hours=6)
+DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
+
+_ROLE_NEEDED = {
+    State.DRAFT: access.EDIT,
+    State.CHECKED: access.EDIT,
+    State.PACKAGED: access.EDIT,
+    State.SUBMITTED: access.MANAGE,
+    State.ACCESSIONED: access.MANAGE,
+    State.EMBARGOED: access.MANAGE,
+    State.PUBLIC: access.MANAGE,
+    State.WITHDRAWN: access.MANAGE,
+}
+# Changing the release date and recording accessions speak for the project to the archive.
+RELEASE_DATE_ROLE = access.MANAGE
+ACCESSION_ROLE = access.MANAGE
+
+
+def role_needed(to_state: str) -> str:
+    """The lowest project role that may move a submission into ``to_state``."""
+    return _ROLE_NEEDED[State(to_state)]
+
+
+def packages_root() -> Path:
+    return Path(settings.VAR_DIR) / "packages"
+
+
+def _label(state: str) -> str:
+    return str(State(state).label).lower()
+
+
+def _transition_error(from_state: str, to_state: str) -> ValidationError:
+    allowed = TRANSITIONS[from_state]
+    if not allowed:
+        return ValidationError(f"A {_label(from_state)} submission cannot change its state any more.")
+    targets = get_text_list([_label(s) for s in allowed], "or")
+    return ValidationError(
+        f"A submission can go from {_label(from_state)} to {targets}, not to {_label(to_state)}."
+    )
+
+
+def _record(submission: Submission, from_state: str, to_state: str, user: User | None, note: str) -> None:
+    SubmissionEvent.objects.create(
+        submission=submission, from_state=from_state, to_state=to_state, user=user, note=note
+    )
+
+
+def _discard_package(submission: Submission) -> None:
+    """A package describes the submission as it was checked; a changed one needs a new package."""
+    folder = Path(submission.package_path) if submission.package_path else None
+    # Only ever delete inside FAIRlight's own package folder, whatever the field says.
+    if folder is not None and folder.resolve().is_relative_to(packages_root().resolve()):
+        shutil.rmtree(folder, ignore_errors=True)
+    submission.package_path = ""
+    submission.packaged_at = None
+
+
+def _guard(submission: Submission, to_state: str) -> None:
+    """Conditions a state needs besides being reachable."""
+    if to_state == State.CHECKED:
+        report = PreflightReport.from_json(submission.preflight)
+        if report is None or not report.ok or report.target != submission.target:
+            raise ValidationError(
+                "Run the pre-flight check: it marks the submission as checked when nothing blocks it."
+            )
+    elif to_state == State.PACKAGED:
+        if not submission.package_path or not Path(submission.package_path).is_dir():
+            raise ValidationError(
+                "Build the package: the submission is packaged when its package is complete."
+            )
+    elif to_state == State.ACCESSIONED and not submission.accession:
+        raise ValidationError(
+            "Record the accession the archive assigned; that marks the submission accessioned."
+        )
+    elif to_state == State.EMBARGOED and (
+        submission.release_date is None or submission.release_date <= project_today(submission)
+    ):
+        raise ValidationError("Only a submission whose release date lies ahead can be embargoed.")
+
+
+@transaction.atomic
+def submission_transition(
+    *, submission: Submission, to_state: str, user: User | None, note: str = ""
+) -> Submission:
+    """Move the submission to ``to_state`` and record the change; ValidationError if not allowed."""
+    if to_state not in State.values:
+        raise ValidationError(f"“{to_state}” is not a state of a submission.")
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    from_state = locked.state
+    if to_state not in TRANSITIONS[from_state]:
+        raise _transition_error(from_state, to_state)
+    _guard(locked, to_state)
+    if to_state == State.DRAFT:
+        _discard_package(locked)
+    locked.state = to_state
+    locked.full_clean()
+    locked.save()
+    _record(locked, from_state, to_state, user, note)
+    if submission is not locked:
+        submission.refresh_from_db()  # the caller's object shows the change too
+    return locked
+
+
+def submission_create(
+    *,
+    project: Project,
+    datasets: list[Dataset],
+    target: str,
+    title: str,
+    release_date: datetime.date | None,
+    user: User | None,
+) -> Submission:
+    """A draft submission of ``datasets`` to ``target``; ValidationError names what is wrong."""
+    registry.target_for(target)
+    if not datasets:
+        raise ValidationError({"datasets": "Choose at least one dataset."})
+    foreign = [str(d) for d in datasets if d.project_id != project.pk]
+    if foreign:
+        raise ValidationError(
+            {"datasets": f"These datasets belong to another project: {', '.join(foreign)}."}
+        )
+    submission = Submission(
+        project=project, target=target, title=title.strip(), release_date=release_date, created_by=user
+    )
+    submission.full_clean()
+    if release_date is not None:
+        _check_release_date(submission, release_date)
+    with transaction.atomic():
+        submission.save()
+        submission.datasets.set(datasets)
+        _record(submission, State.DRAFT, State.DRAFT, user, "Created.")
+    return submission
+
+
+def submission_check(*, submission: Submission, user: User | None) -> PreflightReport:
+    """Run the target's pre-flight check, store the report, and move to checked (or back to draft)."""
+    if submission.state not in NOT_YET_SUBMITTED:
+        raise ValidationError(
+            "The submission is with the archive already; the pre-flight check comes before."
+        )
+    report = registry.target_for(submission.target).preflight(submission)
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        locked.preflight = report.to_json()
+        locked.checked_at = report.checked_at
+        locked.save(update_fields=["preflight", "checked_at", "updated_at"])
+        errors = len(report.errors)
+        if report.ok and locked.state == State.DRAFT:
+            submission_transition(
+                submission=locked, to_state=State.CHECKED, user=user, note="Pre-flight passed."
+            )
+        elif not report.ok and locked.state in (State.CHECKED, State.PACKAGED):
+            note = f"Pre-flight found {errors} problem{'s' if errors != 1 else ''}."
+            submission_transition(submission=locked, to_state=State.DRAFT, user=user, note=note)
+    submission.refresh_from_db()
+    return report
+
+
+def package_build_start(*, submission: Submission, user: User | None) -> None:
+    """Queue the package build; the task moves the submission to packaged when it is complete."""
+    from repositories.tasks import package_build_task
+
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.state != State.CHECKED:
+            raise ValidationError(
+                "Only a checked submission is packaged: run the pre-flight check first"
+                + (
+                    " (send it back to draft to rebuild its package)."
+                    if locked.state == State.PACKAGED
+                    else "."
+                )
+            )
+        if locked.build_started_at is not None and timezone.now() - locked.build_started_at < BUILD_TIMEOUT:
+            raise ValidationError(
+                "A package build is already queued or running "
+                f"(since {locked.build_started_at:%Y-%m-%d %H:%M})."
+            )
+        locked.build_started_at = timezone.now()
+        locked.package_error = ""
+        locked.save(update_fields=["build_started_at", "package_error", "updated_at"])
+        transaction.on_commit(lambda: package_build_task.enqueue(submission_id=locked.pk))
+    submission.refresh_from_db()
+
+
+def _failure_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    if isinstance(exc, OSError):
+        return f"Writing the package failed: {exc.strerror or exc}."
+    return f"The package could not be built: {exc}"
+
+
+def package_build(*, submission_id: int) -> Submission | None:
+    """Build the package into a temporary folder and move it into place only when complete.
+
+    A failure removes the temporary folder, records why and re-raises, so the task shows as
+    failed and the submission stays checked without a package.
+    """
+    submission = Submission.objects.select_related("project").filter(pk=submission_id).first()
+    if submission is None:
+        return None
+    if submission.state != State.CHECKED:
+        Submission.objects.filter(pk=submission.pk).update(build_started_at=None)
+        return submission
+    root = packages_root()
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"submission-{submission.pk}"
+    # In the same folder as the final one, so that moving it into place is one rename.
+    building = Path(tempfile.mkdtemp(prefix=f".building-{submission.pk}-", dir=root))
+    moved = False
+    try:
+        registry.target_for(submission.target).build_package(submission, building)
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update().get(pk=submission.pk)
+            if locked.state != State.CHECKED:
+                raise ValidationError("The submission changed while its package was built; build it again.")
+            if final.exists():
+                shutil.rmtree(final)  # left by an earlier package of this submission
+            building.rename(final)
+            moved = True
+            locked.package_path = str(final)
+            locked.packaged_at = timezone.now()
+            locked.build_started_at = None
+            locked.save(update_fields=["package_path", "packaged_at", "build_started_at", "updated_at"])
+            return submission_transition(
+                submission=locked, to_state=State.PACKAGED, user=None, note="Package built."
+            )
+    except Exception as exc:
+        shutil.rmtree(final if moved else building, ignore_errors=True)
+        Submission.objects.filter(pk=submission.pk).update(
+            build_started_at=None, package_error=_failure_text(exc), package_path=""
+        )
+        raise
+
+
+def _check_release_date(submission: Submission, release_date: datetime.date) -> None:
+    today = project_today(submission)
+    if release_date < today:
+        raise ValidationError(
+            {
+                "release_date": f"{release_date:%Y-%m-%d} is in the past (today is {today:%Y-%m-%d} in "
+                f"{submission.project.time_zone}); choose today or a later date."
+            }
+        )
+    rules = registry.target_for(submission.target).rules
+    limit = today + datetime.timedelta(days=rules.max_embargo_days)
+    if release_date > limit:
+        raise ValidationError(
+            {
+                "release_date": f"{release_date:%Y-%m-%d} is too far ahead: the latest release date allowed "
+                f"is {limit:%Y-%m-%d}."
+            }
+        )
+
+
+def submission_set_release_date(
+    *, submission: Submission, release_date: datetime.date, user: User | None, note: str = ""
+) -> Submission:
+    """Change the release date; a checked or packaged submission goes back to draft."""
+    _check_release_date(submission, release_date)
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.state in (State.PUBLIC, State.WITHDRAWN):
+            raise ValidationError(f"The submission is {_label(locked.state)}; its release date is final.")
+        before = locked.release_date
+        if before != release_date:
+            text = f"Release date changed from {before or 'none'} to {release_date:%Y-%m-%d}." + (
+                f" {note}" if note else ""
+            )
+            locked.release_date = release_date
+            locked.save(update_fields=["release_date", "updated_at"])
+            if locked.state in (State.CHECKED, State.PACKAGED):
+                submission_transition(submission=locked, to_state=State.DRAFT, user=user, note=text)
+            else:
+                _record(locked, locked.state, locked.state, user, text)
+    submission.refresh_from_db()
+    return submission
+
+
+def submission_record_accession(
+    *, submission: Submission, accession: str, doi: str, user: User | None
+) -> Submission:
+    """Store the archive's accession (and DOI); a submitted submission becomes accessioned."""
+    accession, doi = accession.strip(), doi.strip().removeprefix("https://doi.org/")
+    rules = registry.target_for(submission.target).rules
+    if not re.fullmatch(rules.accession_pattern, accession):
+        raise ValidationError(
+            {
+                "accession": f"“{accession}” is not an accession of this archive; "
+                f"it looks like {rules.accession_example}."
+            }
+        )
+    if doi and not DOI_PATTERN.fullmatch(doi):
+        raise ValidationError({"doi": f"“{doi}” is not a DOI; a DOI looks like 10.6019/S-BIAD1494."})
+    taken = Submission.objects.filter(target=submission.target, accession=accession).exclude(pk=submission.pk)
+    if taken.exists():
+        raise ValidationError({"accession": f"{accession} is recorded for another submission already."})
+    try:
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update().get(pk=submission.pk)
+            if locked.state not in (State.SUBMITTED, State.ACCESSIONED, State.EMBARGOED, State.PUBLIC):
+                raise ValidationError(
+                    "Record the accession after the submission has been sent to the archive."
+                )
+            locked.accession, locked.doi = accession, doi
+            locked.full_clean()
+            locked.save(update_fields=["accession", "doi", "updated_at"])
+            text = f"Accession {accession}" + (f", DOI {doi}" if doi else "") + " recorded."
+            if locked.state == State.SUBMITTED:
+                submission_transition(submission=locked, to_state=State.ACCESSIONED, user=user, note=text)
+            else:
+                _record(locked, locked.state, locked.state, user, text)
+    except IntegrityError:
+        # Two people recording the same accession at once: the constraint catches the second.
+        raise ValidationError(
+            {"accession": f"{accession} is recorded for another submission already."}
+        ) from None
+    submission.refresh_from_db()
+    return submission
