@@ -3,7 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.forms import AdminLoginForm
 from accounts.models import ApiToken, User
+
+# The admin's own login page would otherwise let password guesses past the rate limit.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
+from accounts import rate_limit
 from accounts.identifiers import normalize_orcid, normalize_ror
 from accounts.models import User
 
@@ -60,3 +62,26 @@ class SignupForm(UserCreationForm[User]):
                 "An account with this email address exists; log in or reset its password."
             )
         return email
+
+
+class LoginForm(AuthenticationForm):
+    """Refuses logins while too many recent ones failed for the username or the address
+    (accounts/rate_limit.py), before the password is even checked."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # the empty field's own error; nothing was tried
+        try:
+            attempt = rate_limit.login_attempt(
+                username=username, address=rate_limit.client_address(self.request)
+            )
+        except rate_limit.LoginLocked as locked:
+            raise forms.ValidationError(str(locked), code="rate_limited") from None
+        cleaned = super().clean()  # a wrong password raises here and stays counted
+        rate_limit.login_succeeded(attempt)
+        return cleaned
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin site's login (staff only), rate limited like the site's own."""

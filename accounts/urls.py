@@ -5,6 +5,8 @@ from django.urls import include, path
 from accounts import views
 
 urlpatterns = [
+    # Before Django's auth URLs, whose login page has no rate limit.
+    path("login/", views.LoginView.as_view(), name="login"),
     path("", include("django.contrib.auth.urls")),
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),

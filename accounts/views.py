@@ -3,17 +3,30 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.forms import ApiTokenForm, ProfileForm, SignupForm
+from accounts.forms import ApiTokenForm, LoginForm, ProfileForm, SignupForm
 from accounts.requests import authenticated_user
 from accounts.services import api_token_create, api_token_revoke
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with the rate-limited form; a refusal for too many failures is a 429."""
+
+    authentication_form = LoginForm
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, code="rate_limited"):
+            response.status_code = 429
+        return response
 
 
 @login_required

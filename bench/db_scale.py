@@ -133,7 +133,8 @@ def measure(client: Any, url: str, runs: int) -> tuple[float, float, Any]:
         response = client.get(url)
         samples.append((time.perf_counter() - start) * 1000)
     p50, p95 = p50_p95(samples)
-    return p50, p95, response.json()
+    is_json = response.headers.get("Content-Type", "").startswith("application/json")
+    return p50, p95, response.json() if is_json else response.content.decode()
 
 
 def main() -> None:
@@ -191,8 +192,13 @@ def main() -> None:
                     raise RuntimeError(f"{label}: the request returned nothing")
                 worst = max(worst, p95)
                 print(f"  {label:<40} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms", flush=True)
-            p50, p95, _ = measure(client, f"{files}?path_contains=well_050/field_0042", args.runs)
-            print(f"  {'(file list, substring search: no index)':<40} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+            # For comparison, outside the target: what no index can serve, and the web page.
+            for label, url in {
+                "(file list, substring search: no index)": f"{files}?path_contains=well_050/field_0042",
+                "(dataset web page, first 100 files)": f"/datasets/{dataset.pk}/",
+            }.items():
+                p50, p95, _ = measure(client, url, args.runs)
+                print(f"  {label:<40} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms", flush=True)
             print(
                 f"  ratio slowest p95 / target: {worst / TARGET_MS:5.2f}x of {TARGET_MS:.0f} ms   "
                 f"(target p95 < {TARGET_MS:.0f} ms, ratio < 1)"

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from dmp.models import AnswerRevision, Comment, FacilityGuidance, PlanSnapshot, ReviewRequest, Template
+from dmp.models import (
+    AnswerRevision,
+    Comment,
+    DatasetLink,
+    FacilityGuidance,
+    PlanSnapshot,
+    ReviewRequest,
+    Template,
+)
 
 
 @admin.register(Template)
@@ -48,3 +56,10 @@ class AnswerRevisionAdmin(admin.ModelAdmin[AnswerRevision]):
     list_display = ("plan", "question_key", "block_id", "version", "changed_by", "changed_at")
     search_fields = ("plan__title", "question_key")
     readonly_fields = ("plan", "question_key", "block_id", "value", "version", "changed_by", "changed_at")
+
+
+@admin.register(DatasetLink)
+class DatasetLinkAdmin(admin.ModelAdmin[DatasetLink]):
+    list_display = ("plan", "block_id", "dataset", "confirmed_by", "confirmed_at")
+    search_fields = ("plan__title", "dataset__title")
+    raw_id_fields = ("plan", "dataset", "confirmed_by")

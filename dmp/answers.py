@@ -4,6 +4,7 @@ silently overwrite someone else's answer."""
 from __future__ import annotations
 
 import datetime
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ from django.db.models import Max
 
 from accounts.identifiers import ORCID_IN_TEXT, orcid_check_digit
 from accounts.models import User
+from audit.models import Action
+from audit.services import record
 from dmp.models import Answer, AnswerRevision, Plan, Template
 from dmp.template_files import iter_questions
 from projects import access
@@ -98,6 +101,8 @@ def clean_value(question: dict[str, Any], raw: Any) -> Any:
             number = float(text.replace(",", "."))
         except ValueError:
             raise ValidationError(f"“{text}” is not a number.") from None
+        if not math.isfinite(number):  # float() reads "nan" and "inf", which pass every bound
+            raise ValidationError(f"“{text}” is not a number.")
         if "min" in question and number < question["min"]:
             raise ValidationError(f"The number must be at least {question['min']:g}.")
         if "max" in question and number > question["max"]:
@@ -128,7 +133,10 @@ def is_visible(question: dict[str, Any], answers: dict[tuple[str, str], Any], bl
 
 
 def answers_of(plan: Plan) -> dict[tuple[str, str], Answer]:
-    return {(answer.question_key, answer.block_id): answer for answer in plan.answers.all()}
+    # The wizard shows who saved each answer: fetch the users with the answers, not per card.
+    return {
+        (answer.question_key, answer.block_id): answer for answer in plan.answers.select_related("updated_by")
+    }
 
 
 class AnswerConflict(Exception):
@@ -138,6 +146,12 @@ class AnswerConflict(Exception):
         super().__init__("This answer was changed by someone else while you edited it.")
         self.current = current
         self.yours = yours
+
+
+def _answer_label(plan: Plan, question: dict[str, Any], block_id: str) -> str:
+    """The answer as the audit log names it: plan, question and planned dataset, if any."""
+    dataset = next((block["title"] for block in plan.blocks if block_id and block["id"] == block_id), "")
+    return f"{plan.title}: {question['text']}" + (f" ({dataset})" if dataset else "")
 
 
 def answer_save(
@@ -165,6 +179,7 @@ def answer_save(
                 .first()
             )
             current_version = answer.version if answer else 0
+            previous = answer.value if answer else None
             if version != current_version:
                 raise AnswerConflict(
                     answer or Answer(plan=plan, question_key=question_key, block_id=block_id), value
@@ -195,6 +210,16 @@ def answer_save(
                 value=value,
                 version=answer.version,
                 changed_by=user,
+            )
+            record(
+                action=Action.ANSWER_CHANGED,
+                project_id=plan.project_id,
+                actor=user,
+                object_type="answer",
+                object_id=answer.pk,
+                object_label=_answer_label(plan, question, block_id),
+                old=previous,
+                new=value,
             )
     except IntegrityError:
         # Two first saves raced: the other one won; report it like any other conflict.

@@ -21,9 +21,10 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.requests import authenticated_user
-from dmp import answers, exports, madmp, madmp_import, review, selectors, versions
+from dmp import answers, exports, living, madmp, madmp_import, review, selectors, versions
 from dmp.export_views import export_response
-from dmp.models import Answer, Comment, Plan, PlanSnapshot, ReviewRequest, Template
+from dmp.models import Answer, Comment, DatasetLink, Plan, PlanSnapshot, ReviewRequest, Template
+from metadata.models import Dataset
 from projects import access
 
 
@@ -95,7 +96,7 @@ class RawJsonParser(BaseParser):
 
 class SnapshotSerializer(serializers.ModelSerializer[PlanSnapshot]):
     template_version = serializers.CharField(source="template.version", read_only=True)
-    created_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PlanSnapshot
@@ -182,8 +183,8 @@ class UpgradeReportSerializer(serializers.Serializer[Any]):
 
 
 class CommentSerializer(serializers.ModelSerializer[Comment]):
-    author = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
-    resolved_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
+    resolved_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Comment
@@ -219,8 +220,8 @@ class CommentStateSerializer(serializers.Serializer[Any]):
 
 class ReviewRequestSerializer(serializers.ModelSerializer[ReviewRequest]):
     facility = serializers.CharField(source="facility.name", read_only=True)
-    requested_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
+    reviewed_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ReviewRequest
@@ -248,8 +249,123 @@ class ReviewCompleteSerializer(serializers.Serializer[Any]):
     summary = serializers.CharField(allow_blank=True, help_text="The review's summary; required.")
 
 
+class DatasetLinkSerializer(serializers.ModelSerializer[DatasetLink]):
+    dataset_title = serializers.CharField(source="dataset.title", read_only=True)
+    confirmed_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DatasetLink
+        fields = ["id", "block_id", "dataset", "dataset_title", "confirmed_by", "confirmed_at"]
+        read_only_fields = fields
+
+
+class DatasetLinkWriteSerializer(serializers.Serializer[Any]):
+    block_id = serializers.CharField(max_length=20, help_text="The planned dataset (a block id of the plan).")
+    dataset = serializers.IntegerField(help_text="A registered dataset of the plan's project.")
+
+
+class FormatUseSerializer(serializers.Serializer[Any]):
+    format = serializers.CharField()
+    name = serializers.CharField(source="label", help_text="e.g. OME-TIFF, Nikon ND2.")
+    mime_type = serializers.CharField()
+    files = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    is_proprietary = serializers.BooleanField()
+
+
+class DepositSerializer(serializers.Serializer[Any]):
+    submission = serializers.IntegerField(source="submission.pk")
+    title = serializers.CharField(source="submission.title")
+    repository = serializers.CharField(source="repository.name")
+    repository_url = serializers.CharField(source="repository.url")
+    state = serializers.CharField(source="submission.state")
+    status = serializers.CharField(help_text="The embargo state in words.")
+    accession = serializers.CharField()
+    doi = serializers.CharField()
+    landing_url = serializers.CharField(help_text="The record's page; empty before an accession or DOI.")
+    release_date = serializers.DateField(allow_null=True)
+    data_access = serializers.CharField(help_text="maDMP data access now: open once public, else closed.")
+    byte_size = serializers.IntegerField(help_text="Bytes of the linked datasets in this submission.")
+
+
+class ActualSerializer(serializers.Serializer[Any]):
+    total_bytes = serializers.IntegerField()
+    growth_per_year = serializers.IntegerField(help_text="Bytes added in the busiest calendar year.")
+    scanned = serializers.BooleanField(help_text="Whether every linked dataset has been scanned.")
+    formats = FormatUseSerializer(many=True)
+    instruments = serializers.ListField(child=serializers.CharField())
+    deposits = DepositSerializer(many=True)
+    licence = serializers.CharField(help_text="SPDX id of the REMBI Study's licence; empty if none.")
+    release_date = serializers.DateField(allow_null=True, help_text="The latest of the submissions'.")
+
+
+class OfferSerializer(serializers.Serializer[Any]):
+    question_key = serializers.CharField(source="question.key")
+    question_text = serializers.CharField(source="question.text")
+    block_id = serializers.CharField(help_text="Empty for plan-level questions.")
+    fact = serializers.CharField()
+    planned = serializers.JSONField(allow_null=True)
+    value = serializers.JSONField(help_text="The actual value; POST it to answers with `version` to use it.")
+    planned_shown = serializers.CharField()
+    actual_shown = serializers.CharField()
+    agrees = serializers.BooleanField()
+    visible = serializers.BooleanField(help_text="False for an embargo end date the plan does not ask now.")
+    version = serializers.IntegerField(help_text="The answer's version (0 when unanswered).")
+
+
+class FindingSerializer(serializers.Serializer[Any]):
+    kind = serializers.CharField()
+    block_id = serializers.CharField(source="offer.block_id")
+    question_key = serializers.CharField(source="question.key")
+    message = serializers.CharField()
+    planned = serializers.CharField()
+    actual = serializers.CharField()
+
+
+class PlannedVsActualSerializer(serializers.Serializer[Any]):
+    block = BlockSerializer()
+    links = DatasetLinkSerializer(many=True)
+    actual = ActualSerializer(allow_null=True, help_text="Null while no dataset is linked.")
+    offers = OfferSerializer(many=True)
+    findings = FindingSerializer(many=True)
+
+
+class SuggestionSerializer(serializers.Serializer[Any]):
+    dataset = serializers.IntegerField(source="dataset.pk")
+    dataset_title = serializers.CharField(source="dataset.title")
+    block_id = serializers.CharField(source="block.id", allow_null=True, default=None)
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class LivingSerializer(serializers.Serializer[Any]):
+    planned_datasets = PlannedVsActualSerializer(source="planned", many=True)
+    plan_offers = OfferSerializer(many=True)
+    drift = FindingSerializer(source="findings", many=True)
+    suggestions = SuggestionSerializer(many=True, help_text="Datasets of the project not yet linked.")
+
+
+class SnapshotFromCurrentWriteSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Default “As deposited, <date>”."
+    )
+
+
+class ResolvedSerializer(serializers.Serializer[Any]):
+    question_text = serializers.CharField()
+    block_title = serializers.CharField()
+    old = serializers.CharField()
+    new = serializers.CharField()
+
+
+class SnapshotReportSerializer(serializers.Serializer[Any]):
+    snapshot = SnapshotSerializer()
+    changes = ResolvedSerializer(many=True, help_text="The answers set to the actual values.")
+
+
 COMMENT_ID = OpenApiParameter("comment_pk", int, OpenApiParameter.PATH, description="The comment's id.")
 REVIEW_ID = OpenApiParameter("review_pk", int, OpenApiParameter.PATH, description="The review request's id.")
+LINK_ID = OpenApiParameter("link_pk", int, OpenApiParameter.PATH, description="The dataset link's id.")
 
 
 @contextmanager
@@ -603,3 +719,83 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         with _service_errors():
             review.review_withdraw(review=found, user=authenticated_user(request))
         return Response(ReviewRequestSerializer(found).data)
+
+    @extend_schema(methods=["GET"], responses=DatasetLinkSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=DatasetLinkWriteSerializer, responses={201: DatasetLinkSerializer}
+    )
+    @action(
+        detail=True, methods=["get", "post"], pagination_class=None, serializer_class=DatasetLinkSerializer
+    )
+    def links(self, request: Request, pk: str) -> Response:
+        """GET lists which registered datasets realise which planned dataset; POST links one
+        (editors and above; a dataset belongs to one planned dataset of a plan)."""
+        plan = self.get_object()
+        if request.method == "GET":
+            return Response(DatasetLinkSerializer(living.live_links(plan), many=True).data)
+        with _service_errors():
+            access.require_role(request.user, plan.project, access.EDIT)
+        data = DatasetLinkWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dataset = Dataset.objects.filter(pk=data.validated_data["dataset"], project=plan.project_id).first()
+        if dataset is None:
+            raise exceptions.ValidationError({"dataset": ["No dataset with this id in the plan's project."]})
+        with _service_errors():
+            link = living.link_create(
+                plan=plan,
+                block_id=data.validated_data["block_id"],
+                dataset=dataset,
+                user=authenticated_user(request),
+            )
+        return Response(DatasetLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None}, parameters=[LINK_ID])
+    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_pk>[0-9]+)", url_name="link")
+    def link_delete(self, request: Request, pk: str, link_pk: str) -> Response:
+        """Unlink a dataset from its planned dataset (editors and above)."""
+        plan = self.get_object()
+        with _service_errors():
+            access.require_role(request.user, plan.project, access.EDIT)
+        link = plan.dataset_links.select_related("plan__project").filter(pk=int(link_pk)).first()
+        if link is None:
+            raise Http404("No such link.")
+        with _service_errors():
+            living.link_delete(link=link, user=authenticated_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=LivingSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, serializer_class=LivingSerializer)
+    def living(self, request: Request, pk: str) -> Response:
+        """Planned vs actual: per planned dataset its linked datasets, what they hold (volume, formats,
+        instruments, submissions), the answers the data can give and the drift report; plus link
+        suggestions. Use an offer by POSTing its value with its version to the answers."""
+        return Response(LivingSerializer(living.living_report(self.get_object())).data)
+
+    @extend_schema(
+        request=SnapshotFromCurrentWriteSerializer,
+        responses={
+            201: SnapshotReportSerializer,
+            409: OpenApiResponse(description="An answer changed meanwhile; nothing was changed."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="snapshot-from-current",
+        url_name="snapshot-from-current",
+        serializer_class=SnapshotReportSerializer,
+    )
+    def snapshot_from_current(self, request: Request, pk: str) -> Response:
+        """Set every drifting answer to the actual value, then save the plan as a new version
+        (editors and above), all or nothing."""
+        plan = self.get_object()
+        data = SnapshotFromCurrentWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            with _service_errors():
+                report = living.snapshot_from_current(
+                    plan=plan, user=authenticated_user(request), name=data.validated_data["name"]
+                )
+        except answers.AnswerConflict as conflict:
+            return Response({"detail": str(conflict)}, status=status.HTTP_409_CONFLICT)
+        return Response(SnapshotReportSerializer(report).data, status=status.HTTP_201_CREATED)

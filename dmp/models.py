@@ -260,3 +260,41 @@ class ReviewRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} → {self.facility} ({self.status})"
+
+
+class DatasetLink(models.Model):
+    """A registered dataset confirmed as (part of) one planned dataset of a plan.
+
+    The living DMP compares the plan with what the linked datasets and their submissions hold.
+    """
+
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="dataset_links", verbose_name=_("plan")
+    )
+    block_id = models.CharField(
+        _("planned dataset"), max_length=20, help_text=_("The id of one of the plan's planned datasets.")
+    )
+    dataset = models.ForeignKey(
+        "metadata.Dataset", on_delete=models.CASCADE, related_name="plan_links", verbose_name=_("dataset")
+    )
+    confirmed_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dataset link")
+        verbose_name_plural = _("dataset links")
+        ordering = ["plan", "block_id", "pk"]
+        constraints = [
+            # Counted twice, a dataset's bytes would inflate two planned datasets' actual volume.
+            models.UniqueConstraint(fields=["plan", "dataset"], name="datasetlink_one_block_per_dataset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.dataset} → {self.block_id}"

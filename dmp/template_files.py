@@ -61,6 +61,25 @@ def iter_questions(content: dict[str, Any]) -> Iterator[tuple[dict[str, Any], di
             yield question, section, block
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error: PyYAML would
+    keep the last one silently, and a second ``questions:`` in a section would drop the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} is given twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _where(error: jsonschema.ValidationError) -> str:
     return "/".join(str(part) for part in error.absolute_path) or "(top)"
 
@@ -69,9 +88,11 @@ def read_template(path: Path) -> TemplateFile:
     """Read and check one template file; raises TemplateError with every problem found."""
     try:
         raw = path.read_bytes()
-        content = yaml.safe_load(raw.decode("utf-8"))
+        content = yaml.load(raw.decode("utf-8"), Loader=_StrictLoader)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TemplateError(f"{path.name}: cannot be read as YAML: {exc}") from None
+    except RecursionError:
+        raise TemplateError(f"{path.name}: cannot be read as YAML: it is nested too deeply.") from None
     if not isinstance(content, dict):
         raise TemplateError(f"{path.name}: a template is a mapping with key, version, title, … sections.")
     problems = [f"{_where(e)}: {e.message}" for e in _validator().iter_errors(content)]

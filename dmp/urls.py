@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dmp import export_views, import_views, review_views, tool_views, version_views, views
+from dmp import export_views, import_views, living_views, review_views, tool_views, version_views, views
 
 app_name = "dmp"
 
@@ -43,4 +43,11 @@ urlpatterns = [
     # estimator and FAIR score
     path("<int:pk>/estimate/", tool_views.plan_estimate, name="plan_estimate"),
     path("<int:pk>/fair/", tool_views.plan_fair, name="plan_fair"),
+    # living DMP: planned vs actual
+    path("<int:pk>/living/", living_views.plan_living, name="living"),
+    path("<int:pk>/living/offers/", living_views.living_offers, name="living_offers"),
+    path("<int:pk>/living/links/", living_views.link_create, name="living_link"),
+    path("<int:pk>/living/links/<int:link_pk>/delete/", living_views.link_delete, name="living_unlink"),
+    path("<int:pk>/living/use/", living_views.offer_use, name="living_use"),
+    path("<int:pk>/living/new-version/", living_views.snapshot_from_current, name="living_snapshot"),
 ]

@@ -12,12 +12,15 @@ import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
+from audit.models import Action
+from audit.services import record
 from dmp.answers import AnswerConflict, answer_save, clean_value, new_block, questions_by_key
 from dmp.models import Plan, PlanSnapshot, Template
 from dmp.selectors import current_templates
@@ -45,7 +48,8 @@ def display_value(question: Question | None, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(labels.get(item, item)) for item in value)
     if isinstance(value, float):
-        number = str(int(value)) if value.is_integer() else str(value)
+        # Never scientific notation: a 97 kB dataset in GB reads 0.0000996, not 9.96e-05.
+        number = str(int(value)) if value.is_integer() else format(Decimal(str(value)).normalize(), "f")
         unit = (question or {}).get("unit")
         return f"{number} {unit}" if unit else number
     return str(labels.get(value, value))
@@ -374,6 +378,17 @@ def snapshot_restore(*, snapshot: PlanSnapshot, user: User) -> RestoreReport:
         plan.save(update_fields=["title", "blocks", "updated_at"])
         _drop_unasked(plan)
         changed += _fill(plan, user, wanted)
+        record(
+            action=Action.PLAN_RESTORED,
+            project_id=plan.project_id,
+            actor=user,
+            object_type="plan",
+            object_id=plan.pk,
+            object_label=plan.title,
+            new=snapshot.name,
+            note=f"{changed} answers changed, {len(left_out)} left out; the plan as it was is "
+            f"kept as the snapshot “{backup.name}”.",
+        )
     return RestoreReport(backup=backup, changed=changed, left_out=left_out)
 
 
@@ -536,6 +551,18 @@ def template_upgrade(*, plan: Plan, user: User) -> UpgradeReport:
         plan.save(update_fields=["template", "blocks", "updated_at"])
         _drop_unasked(plan)
         _fill(plan, user, preview.answers)
+        record(
+            action=Action.PLAN_UPGRADED,
+            project_id=plan.project_id,
+            actor=user,
+            object_type="plan",
+            object_id=plan.pk,
+            object_label=plan.title,
+            old=old_version,
+            new=preview.target.version,
+            note=f"{len(preview.carried)} answers carried, {len(preview.left_out)} left out; the plan as "
+            f"it was is kept as the snapshot “{backup.name}”.",
+        )
     return UpgradeReport(
         backup=backup,
         old_version=old_version,

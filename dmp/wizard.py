@@ -3,6 +3,7 @@ planned dataset for repeatable sections), each rendered with a widget suited to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils.safestring import SafeString
 from dmp.answers import answers_of, is_visible
 from dmp.models import Answer, FacilityGuidance, Plan
 from dmp.template_files import iter_sections
+from vocabularies.models import OntologyTerm
 from vocabularies.widgets import TermAutocompleteWidget
 
 REPOSITORIES = [
@@ -24,7 +26,7 @@ REPOSITORIES = [
 LICENCES = ["CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "MIT", "Apache-2.0"]
 
 
-def widget_for(question: dict[str, Any]) -> forms.Widget:
+def widget_for(question: dict[str, Any], terms: Mapping[str, OntologyTerm] | None = None) -> forms.Widget:
     kind = question["type"]
     choices = [(c["value"], c["label"]) for c in question.get("choices", [])]
     match kind:
@@ -41,7 +43,7 @@ def widget_for(question: dict[str, Any]) -> forms.Widget:
         case "number":
             return forms.NumberInput(attrs={"step": "any"})
         case "ontology_term":
-            return TermAutocompleteWidget(ontologies=[question["ontology"]])
+            return TermAutocompleteWidget(ontologies=[question["ontology"]], known=terms)
         case "licence":
             return forms.TextInput(attrs={"list": "licence-options"})
         case "repository":
@@ -72,6 +74,8 @@ class Card:
     error: str = ""
     conflict_yours: Any = None
     saved: bool = False
+    # Ontology terms of the page's answers, loaded once for all cards (None: look up per card).
+    terms: Mapping[str, OntologyTerm] | None = None
     # The question's comments (a dmp.review.Thread), set by review.plan_review_context for the
     # plan page; None where a card is rendered alone (an autosave response).
     comment_thread: Any = None
@@ -90,7 +94,9 @@ class Card:
 
     def field_html(self, value: Any = None) -> SafeString:
         shown = _widget_value(self.question, self.answer.value if self.answer and value is None else value)
-        return widget_for(self.question).render(self.input_name, shown, attrs={"id": f"{self.dom_id}-input"})
+        return widget_for(self.question, self.terms).render(
+            self.input_name, shown, attrs={"id": f"{self.dom_id}-input"}
+        )
 
     @property
     def media(self) -> forms.Media:
@@ -125,6 +131,10 @@ class PlanState:
         self.answers = answers_of(plan)
         self.values = {key: answer.value for key, answer in self.answers.items()}
         self.guidance = _guidance(plan)
+        iris = [
+            value for value in self.values.values() if isinstance(value, str) and value.startswith("http")
+        ]
+        self.terms = {term.iri: term for term in OntologyTerm.objects.filter(iri__in=iris)} if iris else {}
 
     def card(self, question: dict[str, Any], block: dict[str, str] | None) -> Card:
         block_id = block["id"] if block else ""
@@ -134,6 +144,7 @@ class PlanState:
             answer=self.answers.get((question["key"], block_id)),
             visible=is_visible(question, self.values, block_id),
             facility_guidance=self.guidance.get(question["key"], ""),
+            terms=self.terms,
         )
 
 

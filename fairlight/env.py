@@ -70,6 +70,31 @@ def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None
     return items
 
 
+def env_days(
+    name: str, default: str, *, maximum: int = 3650, environ: Mapping[str, str] | None = None
+) -> tuple[int, ...]:
+    """Distinct whole numbers of days such as ``30,7,1``, largest first; empty means none."""
+    value = env_str(name, default, environ=environ)
+    if not value.strip():
+        return ()
+    days: list[int] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            raise ImproperlyConfigured(
+                f"{name}={value!r} has an empty entry; separate the days with single commas, e.g. 30,7,1."
+            )
+        try:
+            number = int(item)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a whole number of days.") from None
+        if not 1 <= number <= maximum:
+            raise ImproperlyConfigured(f"{name}: {number} must be between 1 and {maximum} days.")
+        if number in days:
+            raise ImproperlyConfigured(f"{name}: {number} is given twice.")
+        days.append(number)
+    return tuple(sorted(days, reverse=True))
+
+
 def env_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
     """An http(s) base address such as ``https://sandbox.zenodo.org``, without a trailing slash."""
     value = env_str(name, default, environ=environ).strip()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -16,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.requests import authenticated_user
-from metadata import export, selectors, services
-from metadata.models import FORMAT_CHOICES, Dataset, ImageFile, ScanRun
+from metadata import export, selectors, services, sharing
+from metadata.models import FORMAT_CHOICES, Dataset, ImageFile, ScanRun, ShareAccess, ShareLink
 from projects import access
 from projects.models import Project, StorageRoot
 
@@ -105,6 +109,62 @@ class ScanRunSerializer(serializers.ModelSerializer[ScanRun]):
         return round(selectors.scan_progress(run).percent, 2)
 
 
+class ShareLinkSerializer(serializers.ModelSerializer[ShareLink]):
+    state = serializers.SerializerMethodField()
+    files = serializers.PrimaryKeyRelatedField[ImageFile](many=True, read_only=True)
+    access_count = serializers.IntegerField(read_only=True)
+    last_access_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ShareLink
+        fields = [
+            "id",
+            "prefix",
+            "note",
+            "files",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "state",
+            "access_count",
+            "last_access_at",
+        ]
+        read_only_fields = fields
+
+    def get_state(self, link: ShareLink) -> str:
+        return sharing.link_state(link, now=self.context["now"]).value
+
+
+class ShareLinkCreateSerializer(serializers.Serializer[Any]):
+    expires_at = serializers.DateTimeField(help_text=f"At most {sharing.MAX_DAYS} days ahead.")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    files = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="Ids of the files to share."
+    )
+
+
+class ShareLinkCreatedSerializer(ShareLinkSerializer):
+    url = serializers.SerializerMethodField(help_text="The link's address; it is returned once, never again.")
+
+    class Meta(ShareLinkSerializer.Meta):
+        fields = [*ShareLinkSerializer.Meta.fields, "url"]
+        read_only_fields = fields
+
+    def get_url(self, link: ShareLink) -> str:
+        return str(self.context["url"])
+
+
+class ShareAccessSerializer(serializers.ModelSerializer[ShareAccess]):
+    link = serializers.IntegerField(source="link_id", read_only=True)
+
+    class Meta:
+        model = ShareAccess
+        fields = ["id", "link", "at", "ip", "user_agent", "what", "outcome", "file", "path", "bytes_sent"]
+        read_only_fields = fields
+
+
 _FORMATS = {value for value, _ in FORMAT_CHOICES}
 
 
@@ -143,6 +203,14 @@ class DatasetViewSet(
             self.request.user, dataset.project_id, needs=access.EDIT if writes else access.VIEW
         )
         return dataset
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Access to the named project first: a stranger gets the same 404 whether or not it exists,
+        # never a 400 ("invalid pk", a registered path) that tells the two apart.
+        named = request.data.get("project") if isinstance(request.data, Mapping) else None
+        if named is not None:
+            access.project_for_user(request.user, named, needs=access.EDIT)
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Dataset]) -> None:
         data = dict(serializer.validated_data)
@@ -185,10 +253,15 @@ class DatasetViewSet(
             raise exceptions.ValidationError(
                 {"file_format": f"Unknown format {file_format!r}; use one of {', '.join(sorted(_FORMATS))}."}
             )
+        errors = params.get("errors", "false")
+        try:
+            errors_only = serializers.BooleanField().to_internal_value(errors)
+        except serializers.ValidationError:
+            raise exceptions.ValidationError({"errors": f"Use true or false, not {errors!r}."}) from None
         files = selectors.dataset_files(
             dataset=dataset,
             format=file_format,
-            errors_only=params.get("errors", "").lower() in ("1", "true", "yes"),
+            errors_only=errors_only,
             instrument=params.get("instrument", ""),
             search=params.get("path_contains", ""),
             path_prefix=params.get("path_prefix", ""),
@@ -214,7 +287,8 @@ class DatasetViewSet(
             raise exceptions.ValidationError({"as": "Use jsonld or turtle."})
         return HttpResponse(json.dumps(export.dataset_jsonld(dataset)), content_type="application/ld+json")
 
-    @extend_schema(request=None, responses=ScanRunSerializer(many=True))
+    @extend_schema(methods=["GET"], request=None, responses=ScanRunSerializer(many=True))
+    @extend_schema(methods=["POST"], request=None, responses={202: ScanRunSerializer})
     @action(detail=True, methods=["get", "post"], serializer_class=ScanRunSerializer, pagination_class=None)
     def scans(self, request: Request, pk: str) -> Response:
         """GET lists the dataset's scans; POST starts one (or resumes the unfinished one)."""
@@ -223,3 +297,101 @@ class DatasetViewSet(
             run = services.scan_start(dataset=dataset, user=authenticated_user(request))
             return Response(ScanRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
         return Response(ScanRunSerializer(dataset.scans.all()[:50], many=True).data)
+
+    def _managed(self) -> Dataset:
+        dataset = self.get_object()
+        access.require_role(self.request.user, dataset.project, sharing.SHARE_ROLE)
+        return dataset
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=ShareLinkSerializer(many=True),
+        operation_id="datasets_share_links_list",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=ShareLinkCreateSerializer,
+        responses={201: ShareLinkCreatedSerializer},
+        operation_id="datasets_share_links_create",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="share-links",
+        serializer_class=ShareLinkSerializer,
+        pagination_class=None,
+    )
+    def share_links(self, request: Request, pk: str) -> Response:
+        """Links that show the dataset's metadata and chosen files to people without an account
+        (managers and owners). POST makes one; its address is in the answer once, never again."""
+        dataset = self._managed()
+        now = timezone.now()
+        if request.method == "POST":
+            payload = ShareLinkCreateSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            data = payload.validated_data
+            try:
+                link, key = sharing.share_link_create(
+                    dataset=dataset,
+                    user=authenticated_user(request),
+                    expires_at=data["expires_at"],
+                    note=data["note"],
+                    file_ids=data["files"],
+                    now=now,
+                )
+            except DjangoValidationError as exc:
+                raise exceptions.ValidationError(exc.message_dict) from None
+            url = request.build_absolute_uri(reverse("share:page", args=[key]))
+            created = sharing.links_of(dataset).get(pk=link.pk)
+            return Response(
+                ShareLinkCreatedSerializer(created, context={"now": now, "url": url}).data,
+                status=status.HTTP_201_CREATED,
+            )
+        return Response(ShareLinkSerializer(sharing.links_of(dataset), many=True, context={"now": now}).data)
+
+    @extend_schema(
+        request=None,
+        responses=ShareLinkSerializer,
+        parameters=[OpenApiParameter("link_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"share-links/(?P<link_id>[0-9]+)/revoke",
+        serializer_class=ShareLinkSerializer,
+        pagination_class=None,
+    )
+    def share_link_revoke(self, request: Request, pk: str, link_id: str) -> Response:
+        """Revoke a share link at once (managers and owners)."""
+        dataset = self._managed()
+        link = (
+            ShareLink.objects.filter(dataset=dataset, pk=int(link_id))
+            .select_related("dataset__project")
+            .first()
+        )
+        if link is None:
+            raise Http404("No such share link.")
+        sharing.share_link_revoke(link=link, user=authenticated_user(request))
+        revoked = sharing.links_of(dataset).get(pk=link.pk)
+        return Response(ShareLinkSerializer(revoked, context={"now": timezone.now()}).data)
+
+    @extend_schema(
+        request=None,
+        responses=ShareAccessSerializer(many=True),
+        parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description="At most 1000; default 100.")],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="share-links/log",
+        serializer_class=ShareAccessSerializer,
+        pagination_class=None,
+    )
+    def share_log(self, request: Request, pk: str) -> Response:
+        """Every request made through the dataset's share links, latest first (managers and owners)."""
+        dataset = self._managed()
+        raw = request.query_params.get("limit", "100")
+        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+            raise exceptions.ValidationError({"limit": "Give a whole number from 1 to 1000."})
+        return Response(ShareAccessSerializer(sharing.access_log(dataset, limit=int(raw)), many=True).data)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
 import zlib
 
 from django.conf import settings
@@ -7,12 +9,19 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metadata.imaging.formats import FORMAT_LABELS, Format
 from projects.models import Facility, Project, StorageRoot
 
 FORMAT_CHOICES = [(fmt.value, FORMAT_LABELS[fmt]) for fmt in Format]
+
+
+class VerifyState(models.TextChoices):
+    NEVER = "never", _("Never verified")
+    INTACT = "intact", _("Copy verified")
+    DIFFERS = "differs", _("Copy differs from the scan")
 
 
 class Dataset(models.Model):
@@ -69,6 +78,15 @@ class Dataset(models.Model):
     acquired_from = models.DateTimeField(_("first acquisition"), null=True, blank=True)
     acquired_to = models.DateTimeField(_("last acquisition"), null=True, blank=True)
     scanned_at = models.DateTimeField(_("last scanned"), null=True, blank=True)
+    # What the last `dataset_verify` found: a facility deletes a source only once its copy is
+    # verified, so the facility dashboard lists datasets never verified or found to differ.
+    verify_state = models.CharField(
+        _("copy verification"), max_length=10, choices=VerifyState.choices, default=VerifyState.NEVER
+    )
+    verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
+    verify_message = models.TextField(
+        _("verification result"), blank=True, help_text=_("What the last verification found, in plain words.")
+    )
 
     class Meta:
         verbose_name = _("dataset")
@@ -84,6 +102,15 @@ class Dataset(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("metadata:dataset_detail", args=[self.pk])
+
+    @property
+    def copy_verified(self) -> bool:
+        """The last verification found every file intact, and no scan has changed the checksums since."""
+        return (
+            self.verify_state == VerifyState.INTACT
+            and self.verified_at is not None
+            and (self.scanned_at is None or self.verified_at >= self.scanned_at)
+        )
 
 
 class ImageFile(models.Model):
@@ -409,3 +436,133 @@ class AnnotationColumn(models.Model):
                 _("“%(value)s” is not one of %(allowed)s.") % {"value": value, "allowed": allowed}
             )
         return value
+
+
+def _hash_share_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
+    def matching(self, key: str) -> ShareLinkQuerySet:
+        return self.filter(key_hash=_hash_share_key(key))
+
+
+class ShareLink(models.Model):
+    """A time-limited, revocable address that shows one dataset's metadata and chosen files to
+    someone without an account. Only the SHA-256 of its key is stored, so the database alone
+    cannot open a link."""
+
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="share_links", verbose_name=_("dataset")
+    )
+    files = models.ManyToManyField(
+        ImageFile,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shared files"),
+        help_text=_("The only files the link lets people download; none shares the metadata alone."),
+    )
+    note = models.CharField(
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("Who the link is for, e.g. Dr. Rossi, sample data."),
+    )
+    prefix = models.CharField(
+        _("prefix"), max_length=8, help_text=_("First characters of the key, to recognise the link.")
+    )
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("share link")
+        verbose_name_plural = _("share links")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset}: {self.note or self.prefix + '…'}"
+
+    @staticmethod
+    def new_key() -> str:
+        # 32 random bytes: guessing a link is hopeless, so no rate limit is needed.
+        return secrets.token_urlsafe(32)
+
+    def set_key(self, key: str) -> None:
+        self.prefix = key[:8]
+        self.key_hash = _hash_share_key(key)
+
+
+class ShareAccess(models.Model):
+    """One request made through a share link: the page, a download, or a refusal."""
+
+    class What(models.TextChoices):
+        PAGE = "page", _("Page")
+        FILE = "file", _("Download")
+
+    class Outcome(models.TextChoices):
+        SERVED = "served", _("Served")
+        EXPIRED = "expired", _("Refused: link expired")
+        REVOKED = "revoked", _("Refused: link revoked")
+        NOT_SHARED = "not_shared", _("Refused: file not shared")
+        UNAVAILABLE = "unavailable", _("Refused: file not on storage")
+
+    link = models.ForeignKey(
+        ShareLink,
+        on_delete=models.CASCADE,
+        related_name="accesses",
+        verbose_name=_("share link"),
+        db_index=False,  # the (link, at) index below starts with it
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=500, blank=True)
+    what = models.CharField(_("what"), max_length=4, choices=What.choices)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    file = models.ForeignKey(
+        ImageFile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("file"),
+    )
+    path = models.CharField(
+        _("path"), max_length=1000, blank=True, help_text=_("The file's path, kept after a scan forgets it.")
+    )
+    bytes_sent = models.PositiveBigIntegerField(
+        _("bytes sent"),
+        default=0,
+        help_text=_("Counted as the download streams; less than the size if cut off."),
+    )
+
+    class Meta:
+        verbose_name = _("share link access")
+        verbose_name_plural = _("share link accesses")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # The dataset page lists a link's latest accesses.
+            models.Index(fields=["link", "at"], name="shareaccess_link_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link} {self.what} {self.outcome} at {self.at:%Y-%m-%d %H:%M}"

@@ -14,6 +14,7 @@ right at every moment of a scan, after a crash too, and never need a pass over a
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import socket
 import time
@@ -26,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -37,16 +38,22 @@ from metadata.imaging.checksum import hash_file, hash_tree
 from metadata.imaging.errors import ErrorCode
 from metadata.imaging.formats import Format
 from metadata.imaging.preview import PreviewError, render_preview
-from metadata.imaging.units import tree_totals
-from metadata.models import Dataset, ImageFile, ScanChunk, ScanRun
+from metadata.imaging.units import tree_totals, undecodable_original
+from metadata.models import Dataset, ImageFile, ScanChunk, ScanRun, VerifyState
 from projects.models import Project, StorageRoot
 from projects.storage import PathOutsideRoot
 from workers.heartbeat import Heartbeat, alive_worker_ids
+
+logger = logging.getLogger(__name__)
 
 # A chunk holds at most this many units or bytes: small enough to spread a dataset over
 # workers and lose little work when one dies, large enough to keep overhead low.
 CHUNK_UNITS = settings.FAIRLIGHT_SCAN_CHUNK_FILES
 CHUNK_BYTES = 16 * 1024**3
+UNDECODABLE_NAME = (
+    "The file name is not valid UTF-8 text (shown with \\xNN for each byte that is not), so it "
+    "cannot be listed or archived as it is; rename the file and scan again."
+)
 # Rows and progress are written at least this often while a chunk runs, and at least four
 # times a chunk, so a worker that dies loses at most a quarter of its chunk.
 FLUSH_SECONDS = 1.0
@@ -373,12 +380,28 @@ def _flush(dataset_id: int, run_id: int, rows: list[ImageFile], progress: _Progr
 
 
 def scan_chunk(*, chunk_id: int, worker: str) -> bool:
-    """Claim and run one chunk; False when another worker has it or it is done."""
+    """Claim and run one chunk; False when another worker has it or it is done.
+
+    A run that fails (the database restarted, the storage went away) hands its chunk back as
+    pending, so that running the scan again finishes it. What an interrupted attempt committed
+    stays: its rows with their totals and progress, which the next attempt does not count again."""
     claimed = _claimable(ScanChunk.objects.filter(pk=chunk_id)).update(
         status=ScanChunk.Status.RUNNING, worker=worker, claimed_at=timezone.now(), attempts=F("attempts") + 1
     )
     if not claimed:
         return False
+    try:
+        run = _run_chunk(chunk_id)
+    except Exception:
+        # Not on SystemExit and the like: a worker that stops frees its chunks by stopping.
+        _release(chunk_id, worker)
+        raise
+    if not run.chunks.exclude(status=ScanChunk.Status.DONE).exists():
+        scan_finish(run=run)
+    return True
+
+
+def _run_chunk(chunk_id: int) -> ScanRun:
     chunk = ScanChunk.objects.select_related("scan__dataset__storage_root").get(pk=chunk_id)
     run = chunk.scan
     dataset = run.dataset
@@ -386,7 +409,7 @@ def scan_chunk(*, chunk_id: int, worker: str) -> bool:
     known = {
         row.relative_path: row
         for row in dataset.files.filter(relative_path__in=chunk.paths).only(
-            "relative_path", "size_bytes", "mtime", "sha256", "md5", "error_code"
+            "relative_path", "size_bytes", "mtime", "sha256", "md5", "error_code", "scanned_at"
         )
     }
     progress = _Progress()
@@ -394,15 +417,20 @@ def scan_chunk(*, chunk_id: int, worker: str) -> bool:
     flush_units = max(1, min(FLUSH_UNITS, CHUNK_UNITS // 4))
     last_flush = time.monotonic()
     for relative in chunk.paths:
-        row = _scan_unit(dataset, folder, relative, known.get(relative))
-        progress.files += 1
-        if row is None:
-            progress.skipped += 1
-            progress.bytes += known[relative].size_bytes
-        else:
+        previous = known.get(relative)
+        row = _scan_unit(dataset, folder, relative, previous)
+        # Written by an earlier attempt at this chunk, in the same transaction as its progress.
+        counted = previous is not None and previous.scanned_at >= run.created_at
+        if row is not None:
             rows.append(row)
-            progress.bytes += row.size_bytes
-            progress.failed += bool(row.error_code)
+        if not counted:
+            progress.files += 1
+            if row is None:
+                progress.skipped += 1
+                progress.bytes += known[relative].size_bytes
+            else:
+                progress.bytes += row.size_bytes
+                progress.failed += bool(row.error_code)
         if len(rows) >= flush_units or time.monotonic() - last_flush > FLUSH_SECONDS:
             with transaction.atomic():
                 _flush(dataset.pk, run.pk, rows, progress)
@@ -410,9 +438,32 @@ def scan_chunk(*, chunk_id: int, worker: str) -> bool:
     with transaction.atomic():
         _flush(dataset.pk, run.pk, rows, progress)
         ScanChunk.objects.filter(pk=chunk_id).update(status=ScanChunk.Status.DONE, finished_at=timezone.now())
-    if not run.chunks.exclude(status=ScanChunk.Status.DONE).exists():
-        scan_finish(run=run)
-    return True
+    return run
+
+
+# Waits before each attempt to hand a failed chunk back: a restarting database is usually
+# back within seconds, and until then the worker has nothing else it could do.
+_RELEASE_WAITS = (0.0, 1.0, 2.0, 4.0, 8.0)
+
+
+def _release(chunk_id: int, worker: str) -> None:
+    """Make a chunk this worker failed to finish pending again."""
+    # Inside a caller's transaction a failed write cannot be retried; outside one it can.
+    waits = _RELEASE_WAITS if not connection.in_atomic_block else _RELEASE_WAITS[:1]
+    for wait in waits:
+        time.sleep(wait)
+        try:
+            if not connection.in_atomic_block:
+                # A query that failed leaves its dropped connection in place; replace it.
+                connection.close_if_unusable_or_obsolete()
+            ScanChunk.objects.filter(pk=chunk_id, status=ScanChunk.Status.RUNNING, worker=worker).update(
+                status=ScanChunk.Status.PENDING
+            )
+            return
+        except DatabaseError:
+            continue
+    # The chunk stays this worker's until the worker stops; then any worker may claim it.
+    logger.warning("Chunk %s could not be handed back after its run failed.", chunk_id)
 
 
 def _unchanged(previous: ImageFile | None, size: int, mtime: float, want_md5: bool) -> bool:
@@ -442,6 +493,8 @@ def _scan_unit(dataset: Dataset, folder: Path, relative: str, previous: ImageFil
     except InspectionError as exc:
         return _with_error(row, exc)
     except FileNotFoundError:
+        if undecodable_original(folder, relative) is not None:
+            return _with_error(row, InspectionError(ErrorCode.UNREADABLE, UNDECODABLE_NAME))
         return _with_error(row, InspectionError(ErrorCode.VANISHED, "The file disappeared during the scan."))
     except OSError as exc:
         return _with_error(
@@ -459,6 +512,11 @@ def _scan_unit(dataset: Dataset, folder: Path, relative: str, previous: ImageFil
     except InspectionError as exc:
         row.format = exc.format or Format.OTHER
         _with_error(row, exc)
+    except Exception as exc:
+        # A reader that fails in a way nobody foresaw costs this file, not the chunk: a chunk that
+        # raised would be handed back and fail again on every later attempt.
+        logger.exception("Reading %s failed unexpectedly.", path)
+        _with_error(row, InspectionError(ErrorCode.CORRUPT, _reader_failed(exc)))
     else:
         row.format = record.format
         row.is_image = record.is_image
@@ -476,6 +534,8 @@ def _scan_unit(dataset: Dataset, folder: Path, relative: str, previous: ImageFil
             digests, _manifest = hash_tree(path)
         else:
             digests = hash_file(path, md5=dataset.want_md5)
+    except FileNotFoundError:
+        return _with_error(row, InspectionError(ErrorCode.VANISHED, "The file disappeared during the scan."))
     except OSError as exc:
         return _with_error(
             row, InspectionError(ErrorCode.UNREADABLE, f"Checksum failed: {exc.strerror or exc}.")
@@ -483,6 +543,13 @@ def _scan_unit(dataset: Dataset, folder: Path, relative: str, previous: ImageFil
     row.sha256 = digests.sha256
     row.md5 = digests.md5 or ""
     return row
+
+
+def _reader_failed(exc: Exception) -> str:
+    return (
+        f"The reader failed on this file ({type(exc).__name__}: {str(exc)[:200] or 'no details'}); "
+        "the file may be damaged, or of a kind FAIRlight cannot read yet."
+    )
 
 
 def _with_error(row: ImageFile, exc: InspectionError) -> ImageFile:
@@ -572,6 +639,13 @@ class VerifyReport:
     def ok(self) -> bool:
         return not (self.changed or self.missing or self.new)
 
+    @property
+    def summary(self) -> str:
+        return (
+            f"{self.checked} files re-hashed: {len(self.changed or [])} changed, "
+            f"{len(self.missing or [])} missing, {len(self.new or [])} new."
+        )
+
 
 def _digest_unit(path: Path) -> str:
     return hash_tree(path)[0].sha256 if path.is_dir() else hash_file(path).sha256
@@ -594,7 +668,7 @@ def dataset_verify(*, dataset: Dataset, jobs: int = 1) -> VerifyReport:
             digests = list(pool.map(_digest_unit, paths, chunksize=16))
     else:
         digests = [_digest_unit(path) for path in paths]
-    return VerifyReport(
+    report = VerifyReport(
         checked=len(to_check),
         changed=[
             relative for relative, digest in zip(to_check, digests, strict=True) if digest != stored[relative]
@@ -602,3 +676,9 @@ def dataset_verify(*, dataset: Dataset, jobs: int = 1) -> VerifyReport:
         missing=sorted(stored.keys() - on_disk),
         new=sorted(on_disk - stored.keys() - set(dataset.files.values_list("relative_path", flat=True))),
     )
+    Dataset.objects.filter(pk=dataset.pk).update(
+        verify_state=VerifyState.INTACT if report.ok else VerifyState.DIFFERS,
+        verified_at=timezone.now(),
+        verify_message=report.summary,
+    )
+    return report

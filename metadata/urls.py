@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from metadata import views
+from metadata import share_views, views
 
 app_name = "metadata"
 
@@ -28,4 +28,12 @@ urlpatterns = [
     path("<int:pk>/files/<int:file_pk>/ome.xml", views.file_ome_xml, name="file_ome_xml"),
     path("<int:pk>/files/<int:file_pk>/instrument/", views.instrument_from_file, name="instrument_from_file"),
     path("<int:pk>/files/<int:file_pk>/preview.png", views.file_preview, name="file_preview"),
+    path("<int:pk>/sharing/", share_views.dataset_sharing, name="dataset_sharing"),
+    path("<int:pk>/sharing/<int:link_pk>/revoke/", share_views.share_link_revoke, name="share_revoke"),
+]
+
+# Mounted at /share/ under the namespace "share" (fairlight/urls.py): no login, the key is the credential.
+share_urlpatterns = [
+    path("<str:token>/", share_views.share_page, name="page"),
+    path("<str:token>/files/<int:file_pk>/", share_views.share_file, name="file"),
 ]

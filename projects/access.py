@@ -118,6 +118,30 @@ def project_for_user(user: AnyUser, pk: int | str, *, needs: str = VIEW) -> Proj
     return ProjectAccess(project=project, role=require_role(user, project, needs))
 
 
+# The audit log names people and their changes across the project: its owners answer for it and
+# the facility's stewards oversee it. A steward is recognised as such even with a member role.
+def _stewards_project(user: AnyUser, project: Project) -> bool:
+    return (
+        user.is_authenticated
+        and project.facility is not None
+        and project.facility.stewards.filter(pk=user.pk).exists()
+    )
+
+
+def may_read_audit_log(user: AnyUser, project_access: ProjectAccess) -> bool:
+    return project_access.is_owner or _stewards_project(user, project_access.project)
+
+
+def project_for_audit_log(user: AnyUser, pk: int | str) -> ProjectAccess:
+    """A project whose audit log the user may read; 404 for non-members, 403 for other members."""
+    project_access = project_for_user(user, pk)
+    if not may_read_audit_log(user, project_access):
+        raise PermissionDenied(
+            "The audit log is open to the project's owners and its facility's data stewards."
+        )
+    return project_access
+
+
 def team_for_user(user: AnyUser, pk: int | str) -> Team:
     """A team the user belongs to (members manage their own team), else 404."""
     if not user.is_authenticated:

@@ -11,11 +11,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework import exceptions, generics, mixins, serializers, viewsets
 from rest_framework.request import Request
 
 from accounts.models import User
 from accounts.requests import authenticated_user
+from audit import selectors as audit_selectors
+from audit.api import AuditCursorPagination, AuditEventSerializer, AuditFilterSerializer
+from audit.models import AuditEvent
 from projects import access, selectors, services
 from projects.models import Facility, Membership, Project, Role, Team
 
@@ -146,6 +149,14 @@ class MembershipSerializer(serializers.ModelSerializer[Membership]):
         return fields
 
 
+class MembershipRoleSerializer(serializers.ModelSerializer[Membership]):
+    """What a change to a membership may send: its role (the person stays the same)."""
+
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+
 _project_pk = OpenApiParameter("project_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
@@ -153,8 +164,8 @@ _project_pk = OpenApiParameter("project_pk", OpenApiTypes.INT, OpenApiParameter.
     list=extend_schema(parameters=[_project_pk]),
     retrieve=extend_schema(parameters=[_project_pk]),
     create=extend_schema(parameters=[_project_pk]),
-    update=extend_schema(parameters=[_project_pk]),
-    partial_update=extend_schema(parameters=[_project_pk]),
+    update=extend_schema(parameters=[_project_pk], request=MembershipRoleSerializer),
+    partial_update=extend_schema(parameters=[_project_pk], request=MembershipRoleSerializer),
     destroy=extend_schema(parameters=[_project_pk]),
 )
 class MembershipViewSet(viewsets.ModelViewSet[Membership]):
@@ -186,6 +197,7 @@ class MembershipViewSet(viewsets.ModelViewSet[Membership]):
                 actor_role=project_access.role,
                 user=data["username"],
                 role=data["role"],
+                actor=authenticated_user(self.request),
             )
         )
 
@@ -195,7 +207,10 @@ class MembershipViewSet(viewsets.ModelViewSet[Membership]):
         role = serializer.validated_data.get("role", membership.role)
         serializer.instance = _django_errors(
             lambda: services.membership_change_role(
-                membership=membership, actor_role=project_access.role, role=role
+                membership=membership,
+                actor_role=project_access.role,
+                role=role,
+                actor=authenticated_user(self.request),
             )
         )
 
@@ -248,4 +263,26 @@ class TeamViewSet(
         team = cast(Team, serializer.instance)
         serializer.instance = _django_errors(
             lambda: services.team_update(team=team, **serializer.validated_data)
+        )
+
+
+@extend_schema(parameters=[AuditFilterSerializer])
+class ProjectAuditLogView(generics.ListAPIView[AuditEvent]):
+    """The project's audit log, newest first: who changed answers, release dates, submission states
+    and memberships, when, and from what to what. For the project's owners and its facility's data
+    stewards; other members get 403."""
+
+    serializer_class = AuditEventSerializer
+    pagination_class = AuditCursorPagination
+    queryset = AuditEvent.objects.none()
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        # Access first, so a stranger gets 404 whatever the filters say.
+        project = access.project_for_audit_log(self.request.user, self.kwargs["pk"]).project
+        filters = AuditFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return audit_selectors.project_events(
+            project_id=project.pk,
+            action=filters.validated_data.get("action", ""),
+            actor_id=filters.validated_data.get("actor"),
         )

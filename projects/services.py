@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import Action
+from audit.services import record
 from projects.access import OWN, RANK, role_at_least
 from projects.models import Facility, Invitation, Membership, Project, Role, Team
 from projects.notifications import INVITATION_SALT
@@ -62,23 +64,44 @@ def _owner_count(project: Project) -> int:
     return Membership.objects.filter(project=project, role=Role.OWNER).count()
 
 
+def _audit_membership(
+    action: Action, membership: Membership, actor: User | None, old: str | None, new: str | None
+) -> None:
+    record(
+        action=action,
+        project_id=membership.project_id,
+        actor=actor,
+        object_type="membership",
+        object_id=membership.pk,
+        object_label=membership.user.display_name(),
+        old=old,
+        new=new,
+    )
+
+
 def _check_role_grant(*, actor_role: str, role: str) -> None:
     # Only owners hand out or take away ownership; managers manage everyone else.
     if role == Role.OWNER and not role_at_least(actor_role, OWN):
         raise PermissionDenied("Only an owner can make someone an owner.")
 
 
-def membership_add(*, project: Project, actor_role: str, user: User, role: str) -> Membership:
+def membership_add(
+    *, project: Project, actor_role: str, user: User, role: str, actor: User | None = None
+) -> Membership:
     _check_role_grant(actor_role=actor_role, role=role)
     if Membership.objects.filter(project=project, user=user).exists():
         raise ValidationError(f"{user.display_name()} is already a member of this project.")
     membership = Membership(project=project, user=user, role=role)
     membership.full_clean()
-    membership.save()
+    with transaction.atomic():
+        membership.save()
+        _audit_membership(Action.MEMBERSHIP_ADDED, membership, actor, None, role)
     return membership
 
 
-def membership_change_role(*, membership: Membership, actor_role: str, role: str) -> Membership:
+def membership_change_role(
+    *, membership: Membership, actor_role: str, role: str, actor: User | None = None
+) -> Membership:
     if membership.role == role:
         return membership
     _check_role_grant(actor_role=actor_role, role=role)
@@ -86,9 +109,10 @@ def membership_change_role(*, membership: Membership, actor_role: str, role: str
     with transaction.atomic():
         if membership.role == Role.OWNER and _owner_count(membership.project) == 1:
             raise ValidationError("A project needs at least one owner; make someone else owner first.")
-        membership.role = role
+        old_role, membership.role = membership.role, role
         membership.full_clean()
         membership.save(update_fields=["role"])
+        _audit_membership(Action.MEMBERSHIP_ROLE_CHANGED, membership, actor, old_role, role)
     return membership
 
 
@@ -101,6 +125,7 @@ def membership_remove(*, membership: Membership, actor: User, actor_role: str) -
     with transaction.atomic():
         if membership.role == Role.OWNER and _owner_count(membership.project) == 1:
             raise ValidationError("A project needs at least one owner; make someone else owner first.")
+        _audit_membership(Action.MEMBERSHIP_REMOVED, membership, actor, membership.role, None)
         membership.delete()
 
 
@@ -156,12 +181,14 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         membership, created = Membership.objects.get_or_create(
             project=invitation.project, user=user, defaults={"role": invitation.role}
         )
+        old_role = None if created else membership.role
         if not created and RANK[invitation.role] > RANK[membership.role]:
             membership.role = invitation.role
             membership.save(update_fields=["role"])
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
+        _audit_membership(Action.INVITATION_ACCEPTED, membership, user, old_role, membership.role)
     return membership
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/members/", views.project_members, name="members"),
+    path("<int:pk>/audit/", views.project_audit, name="audit"),
     path("<int:pk>/members/<int:membership_pk>/role/", views.membership_update, name="membership_update"),
     path("<int:pk>/members/<int:membership_pk>/remove/", views.membership_remove, name="membership_remove"),
     path(

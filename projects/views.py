@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.requests import authenticated_user
+from audit import selectors as audit_selectors
+from audit.forms import AuditFilterForm
 from projects import access, selectors, services
 from projects.forms import MemberAddForm, ProjectForm, RoleForm, TeamForm, TeamMemberForm
 from projects.models import Invitation, Membership, Project, Role
@@ -79,7 +81,29 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "access": project_access,
             "members": selectors.project_members(project=project),
+            "audit_log": access.may_read_audit_log(request.user, project_access),
         },
+    )
+
+
+@login_required
+def project_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project's audit log, newest first, for its owners and its facility's stewards."""
+    project = access.project_for_audit_log(request.user, pk).project
+    form = AuditFilterForm(request.GET, actors=audit_selectors.project_actors(project_id=project.pk))
+    page = None
+    if form.is_valid():
+        page = audit_selectors.event_page(
+            project_id=project.pk,
+            action=form.cleaned_data["action"],
+            actor_id=form.cleaned_data["actor"],
+            before=form.cleaned_data["before"],
+        )
+    return render(
+        request,
+        "projects/audit_log.html",
+        {"project": project, "form": form, "page": page},
+        status=200 if page is not None else 400,
     )
 
 
@@ -146,7 +170,10 @@ def membership_update(request: HttpRequest, pk: int, membership_pk: int) -> Http
     if form.is_valid():
         try:
             services.membership_change_role(
-                membership=membership, actor_role=project_access.role, role=form.cleaned_data["role"]
+                membership=membership,
+                actor_role=project_access.role,
+                role=form.cleaned_data["role"],
+                actor=authenticated_user(request),
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

@@ -12,12 +12,14 @@ from django.core.exceptions import ValidationError
 
 from repositories.base import RepositoryTarget
 from repositories.bia import BiaTarget
+from repositories.idr.target import IdrTarget
 from repositories.models import Target
+from repositories.zenodo.target import ZenodoTarget
 
 
 @cache
 def _targets() -> dict[str, RepositoryTarget]:
-    targets: list[RepositoryTarget] = [BiaTarget()]
+    targets: list[RepositoryTarget] = [BiaTarget(), IdrTarget(), ZenodoTarget()]
     return {target.key: target for target in targets}
 
 

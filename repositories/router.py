@@ -51,7 +51,10 @@ class Advice:
 
 
 def _gigabytes(count: int) -> str:
-    return f"{count / 1000**3:.0f} GB" if count >= 10**9 else f"{count / 1000**2:.0f} MB"
+    for size, unit in ((10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
+        if count >= size:
+            return f"{count / size:.0f} {unit}"
+    return f"{count} bytes"
 
 
 def _bia(modality: Modality, is_screen: bool, licence: str) -> Option:

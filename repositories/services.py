@@ -11,6 +11,7 @@ date, release or withdraw it).
 from __future__ import annotations
 
 import datetime
+import errno
 import re
 import shutil
 import tempfile
@@ -23,17 +24,26 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 
 from accounts.models import User
+from audit.models import Action
+from audit.services import record
 from metadata.models import Dataset
 from projects import access
 from projects.models import Project
 from repositories import registry
 from repositories.base import PreflightReport
-from repositories.models import TRANSITIONS, State, Submission, SubmissionEvent
+from repositories.models import (
+    DOI_PATTERN,
+    TRANSITIONS,
+    EmbargoChange,
+    EmbargoChangeKind,
+    State,
+    Submission,
+    SubmissionEvent,
+)
 from repositories.preflight import NOT_YET_SUBMITTED, project_today
 
 # A build that has not finished after this long is assumed lost (its worker died).
 BUILD_TIMEOUT = datetime.timedelta(hours=6)
-DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
 
 _ROLE_NEEDED = {
     State.DRAFT: access.EDIT,
@@ -130,6 +140,17 @@ def submission_transition(
     locked.full_clean()
     locked.save()
     _record(locked, from_state, to_state, user, note)
+    record(
+        action=Action.SUBMISSION_STATE,
+        project_id=locked.project_id,
+        actor=user,
+        object_type="submission",
+        object_id=locked.pk,
+        object_label=str(locked),
+        old=from_state,
+        new=to_state,
+        note=note,
+    )
     if submission is not locked:
         submission.refresh_from_db()  # the caller's object shows the change too
     return locked
@@ -217,19 +238,59 @@ def package_build_start(*, submission: Submission, user: User | None) -> None:
     submission.refresh_from_db()
 
 
+# Why a build whose worker died shows as failed rather than building on and on.
+BUILD_LOST = (
+    "The package build stopped before it finished: the worker building it ended (it was stopped, "
+    "restarted or ran out of memory). Build the package again."
+)
+# Out of space on a disk, or over the quota of its owner: either way the disk is full for us.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def _failure_text(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        return (
+            f"The disk holding the packages is full: {exc.strerror or exc}. Free space in "
+            f"{packages_root()}, then build the package again."
+        )
     if isinstance(exc, OSError):
         return f"Writing the package failed: {exc.strerror or exc}."
     return f"The package could not be built: {exc}"
 
 
+def _building_prefix(submission_pk: int) -> str:
+    return f".building-{submission_pk}-"
+
+
+def _remove_leftovers(submission_pk: int) -> None:
+    """Delete the temporary folders of builds of this submission whose worker died mid-build.
+
+    Builds of one submission never overlap (``package_build_start`` refuses a second one), so
+    any such folder found when a build starts or is declared lost belongs to a dead build."""
+    root = packages_root()
+    if root.is_dir():
+        for folder in root.glob(_building_prefix(submission_pk) + "*"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def package_build_lost(*, submission_id: int) -> None:
+    """Record that the worker building this submission's package died, and clean up after it.
+
+    Called when the build's task is delivered again after its worker stopped beating. It does
+    not build again: whatever killed the worker (memory, a full disk) may kill the next one."""
+    _remove_leftovers(submission_id)
+    Submission.objects.filter(pk=submission_id, build_started_at__isnull=False).update(
+        build_started_at=None, package_error=BUILD_LOST
+    )
+
+
 def package_build(*, submission_id: int) -> Submission | None:
     """Build the package into a temporary folder and move it into place only when complete.
 
-    A failure removes the temporary folder, records why and re-raises, so the task shows as
-    failed and the submission stays checked without a package.
+    A failure (a full disk included) removes the temporary folder, records why and re-raises,
+    so the task shows as failed and the submission stays checked without a package.
     """
     submission = Submission.objects.select_related("project").filter(pk=submission_id).first()
     if submission is None:
@@ -238,12 +299,14 @@ def package_build(*, submission_id: int) -> Submission | None:
         Submission.objects.filter(pk=submission.pk).update(build_started_at=None)
         return submission
     root = packages_root()
-    root.mkdir(parents=True, exist_ok=True)
     final = root / f"submission-{submission.pk}"
-    # In the same folder as the final one, so that moving it into place is one rename.
-    building = Path(tempfile.mkdtemp(prefix=f".building-{submission.pk}-", dir=root))
+    building: Path | None = None
     moved = False
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(submission.pk)
+        # In the same folder as the final one, so that moving it into place is one rename.
+        building = Path(tempfile.mkdtemp(prefix=_building_prefix(submission.pk), dir=root))
         registry.target_for(submission.target).build_package(submission, building)
         with transaction.atomic():
             locked = Submission.objects.select_for_update().get(pk=submission.pk)
@@ -261,16 +324,21 @@ def package_build(*, submission_id: int) -> Submission | None:
                 submission=locked, to_state=State.PACKAGED, user=None, note="Package built."
             )
     except Exception as exc:
-        shutil.rmtree(final if moved else building, ignore_errors=True)
+        if moved:
+            shutil.rmtree(final, ignore_errors=True)
+        elif building is not None:
+            shutil.rmtree(building, ignore_errors=True)
         Submission.objects.filter(pk=submission.pk).update(
             build_started_at=None, package_error=_failure_text(exc), package_path=""
         )
         raise
 
 
-def _check_release_date(submission: Submission, release_date: datetime.date) -> None:
+def _check_release_date(
+    submission: Submission, release_date: datetime.date, *, allow_past: bool = False
+) -> None:
     today = project_today(submission)
-    if release_date < today:
+    if release_date < today and not allow_past:
         raise ValidationError(
             {
                 "release_date": f"{release_date:%Y-%m-%d} is in the past (today is {today:%Y-%m-%d} in "
@@ -288,11 +356,25 @@ def _check_release_date(submission: Submission, release_date: datetime.date) -> 
         )
 
 
+def _change_kind(before: datetime.date | None, after: datetime.date) -> EmbargoChangeKind:
+    if before is None:
+        return EmbargoChangeKind.SET
+    return EmbargoChangeKind.EXTEND if after > before else EmbargoChangeKind.SHORTEN
+
+
 def submission_set_release_date(
-    *, submission: Submission, release_date: datetime.date, user: User | None, note: str = ""
+    *,
+    submission: Submission,
+    release_date: datetime.date,
+    user: User | None,
+    note: str = "",
+    allow_past: bool = False,
+    kind: EmbargoChangeKind | None = None,
 ) -> Submission:
-    """Change the release date; a checked or packaged submission goes back to draft."""
-    _check_release_date(submission, release_date)
+    """Change the release date and record it as an EmbargoChange (``kind`` by default from the
+    dates); a checked or packaged submission goes back to draft. A past date is refused unless
+    ``allow_past`` (repositories.embargo asks for a confirmation first)."""
+    _check_release_date(submission, release_date, allow_past=allow_past)
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.state in (State.PUBLIC, State.WITHDRAWN):
@@ -304,6 +386,25 @@ def submission_set_release_date(
             )
             locked.release_date = release_date
             locked.save(update_fields=["release_date", "updated_at"])
+            EmbargoChange.objects.create(
+                submission=locked,
+                kind=kind or _change_kind(before, release_date),
+                old_date=before,
+                new_date=release_date,
+                user=user,
+                reason=note,
+            )
+            record(
+                action=Action.EMBARGO_CHANGED,
+                project_id=locked.project_id,
+                actor=user,
+                object_type="submission",
+                object_id=locked.pk,
+                object_label=str(locked),
+                old=before,
+                new=release_date,
+                note=note,
+            )
             if locked.state in (State.CHECKED, State.PACKAGED):
                 submission_transition(submission=locked, to_state=State.DRAFT, user=user, note=text)
             else:

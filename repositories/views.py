@@ -2,19 +2,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.requests import authenticated_user
 from projects import access
 from projects.models import Project
 from projects.selectors import project_list
-from repositories import selectors, services
+from repositories import embargo, selectors, services, tasks
 from repositories.forms import (
     AccessionForm,
     ReleaseDateForm,
@@ -22,7 +25,7 @@ from repositories.forms import (
     SubmissionCreateForm,
     TransitionForm,
 )
-from repositories.models import State, Submission
+from repositories.models import CalendarFeedToken, State, Submission
 from repositories.preflight import today_in
 
 
@@ -133,11 +136,12 @@ def _detail_context(submission: Submission, project_access: access.ProjectAccess
         "can_check": submission.state in (State.DRAFT, State.CHECKED, State.PACKAGED),
         "accession_open": submission.state
         in (State.SUBMITTED, State.ACCESSIONED, State.EMBARGOED, State.PUBLIC),
-        "release_date_open": submission.state not in (State.PUBLIC, State.WITHDRAWN),
         "entries": selectors.package_entries(submission),
         "next_steps": target.next_steps(submission) if target else [],
-        "release_form": ReleaseDateForm(initial={"release_date": submission.release_date}),
         "accession_form": AccessionForm(initial={"accession": submission.accession, "doi": submission.doi}),
+        "deposit": tasks.deposit_status(submission),
+        "deposit_possible": tasks.deposit_possible(submission),
+        **_embargo_context(submission),
     }
 
 
@@ -145,8 +149,8 @@ def _detail_context(submission: Submission, project_access: access.ProjectAccess
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission, project_access = _submission_for_user(request, pk)
     template = "repositories/submission_detail.html"
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "package":
-        template += "#package"
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") in ("package", "deposit"):
+        template += "#" + request.headers["HX-Target"]
     return render(request, template, _detail_context(submission, project_access))
 
 
@@ -179,6 +183,20 @@ def submission_build(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, "The package is being built; this page shows when it is ready.")
+    return redirect(submission)
+
+
+@login_required
+@require_POST
+def submission_deposit(request: HttpRequest, pk: int) -> HttpResponse:
+    submission, _ = _submission_for_user(request, pk, needs=services.role_needed(State.SUBMITTED))
+    try:
+        tasks.submission_deposit_start(submission=submission, user=authenticated_user(request))
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        label = submission.get_target_display()
+        messages.success(request, f"The deposit to {label} is queued; this page shows its outcome.")
     return redirect(submission)
 
 
@@ -258,4 +276,174 @@ def package_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     response["Content-Disposition"] = content_disposition_header(
         True, f"{submission.target}-submission-{submission.pk}.zip"
     )
+    return response
+
+
+# Embargoes ----------------------------------------------------------------------------------------
+
+
+class EmbargoChangeForm(forms.Form):
+    release_date = forms.DateField(required=False)
+    release_now = forms.BooleanField(required=False)
+    # The service says why a reason is needed, in words fitting the change.
+    reason = forms.CharField(max_length=2000, required=False)
+    confirm_past = forms.BooleanField(required=False)
+
+
+class PublicationDoiForm(forms.Form):
+    publication_doi = forms.CharField(max_length=300, required=False)
+
+
+def _embargo_context(submission: Submission) -> dict[str, Any]:
+    now = timezone.now()
+    release = submission.release_date
+    return {
+        "embargo_state": embargo.submission_state(submission, now=now),
+        "embargo_days": embargo.days_until(release, submission.project.time_zone, now) if release else None,
+        "embargo_open": submission.state not in embargo.SETTLED,
+        "embargo_changes": submission.embargo_changes.select_related("user"),
+        "reminders": submission.reminders.all(),
+    }
+
+
+@login_required
+@require_POST
+def submission_embargo(request: HttpRequest, pk: int) -> HttpResponse:
+    submission, _ = _submission_for_user(request, pk, needs=services.RELEASE_DATE_ROLE)
+    form = EmbargoChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the release date as a date, e.g. 2027-06-30.")
+        return redirect(submission)
+    data = form.cleaned_data
+    old = submission.release_date
+    try:
+        embargo.embargo_change(
+            submission=submission,
+            user=authenticated_user(request),
+            reason=data["reason"],
+            new_date=data["release_date"],
+            release_now=data["release_now"],
+            confirm_past=data["confirm_past"],
+        )
+    except embargo.PastDateNeedsConfirmation as exc:
+        return render(
+            request,
+            "repositories/embargo_confirm.html",
+            {
+                "submission": submission,
+                "project": submission.project,
+                "data": data,
+                "message": _error_text(exc),
+            },
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        submission.refresh_from_db()
+        messages.success(
+            request, f"The release date changed from {old or 'none'} to {submission.release_date:%Y-%m-%d}."
+        )
+    return redirect(submission)
+
+
+@login_required
+@require_POST
+def submission_publication_doi(request: HttpRequest, pk: int) -> HttpResponse:
+    submission, _ = _submission_for_user(request, pk, needs=services.RELEASE_DATE_ROLE)
+    form = PublicationDoiForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A DOI is at most 300 characters long.")
+        return redirect(submission)
+    try:
+        embargo.submission_set_publication_doi(
+            submission=submission, doi=form.cleaned_data["publication_doi"], user=authenticated_user(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "Publication DOI saved.")
+    return redirect(submission)
+
+
+def _embargo_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    return render(request, "repositories/embargo_dashboard.html", context)
+
+
+@login_required
+def embargo_dashboard(request: HttpRequest) -> HttpResponse:
+    user = authenticated_user(request)
+    return _embargo_page(
+        request,
+        {
+            "scope": "user",
+            "overview": embargo.embargo_overview(embargo.user_submissions(user), now=timezone.now()),
+            "projects": project_list(user=user, status=Project.Status.ACTIVE),
+            "facilities": access.facilities_stewarded(user),
+            "feed": CalendarFeedToken.objects.filter(user=user).first(),
+        },
+    )
+
+
+@login_required
+def embargo_project(request: HttpRequest, pk: int) -> HttpResponse:
+    project = access.project_for_user(request.user, pk).project
+    submissions = embargo.project_submissions(project)
+    return _embargo_page(
+        request,
+        {
+            "scope": "project",
+            "project": project,
+            "overview": embargo.embargo_overview(submissions, now=timezone.now()),
+        },
+    )
+
+
+@login_required
+def embargo_facility(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = access.facility_for_steward(request.user, pk)
+    submissions = embargo.facility_submissions(facility)
+    return _embargo_page(
+        request,
+        {
+            "scope": "facility",
+            "facility": facility,
+            "overview": embargo.embargo_overview(submissions, now=timezone.now()),
+            "show_project": True,
+        },
+    )
+
+
+@login_required
+@require_POST
+def calendar_token_create(request: HttpRequest) -> HttpResponse:
+    try:
+        _, key = embargo.calendar_token_create(user=authenticated_user(request))
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("embargoes:dashboard")
+    url = embargo.absolute_url(reverse("embargoes:calendar_feed", args=[key]))
+    return render(request, "repositories/embargo_calendar_created.html", {"url": url})
+
+
+@login_required
+@require_POST
+def calendar_token_revoke(request: HttpRequest) -> HttpResponse:
+    if embargo.calendar_token_revoke(user=authenticated_user(request)):
+        messages.success(
+            request, "The calendar address was revoked; calendars using it get nothing from now on."
+        )
+    return redirect("embargoes:dashboard")
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The release dates of a person's projects; the secret address is the only credential."""
+    user = embargo.calendar_feed_user(token)
+    if user is None:
+        raise Http404("No such calendar.")
+    response = HttpResponse(
+        embargo.calendar_feed(user=user, now=timezone.now()), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="fairlight-releases.ics"'
+    response["Cache-Control"] = "private, max-age=300"
     return response

@@ -10,6 +10,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.http import urlencode
 
 from vocabularies import selectors
+from vocabularies.models import OntologyTerm
 
 LABEL_SUFFIX = "_label"
 
@@ -29,16 +30,30 @@ class TermAutocompleteWidget(forms.Widget):
         js = [Script("js/term_autocomplete.js", defer=True)]
         css = {"all": ["css/term_autocomplete.css"]}
 
-    def __init__(self, *, ontologies: Collection[str] = (), attrs: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        ontologies: Collection[str] = (),
+        attrs: dict[str, Any] | None = None,
+        known: Mapping[str, OntologyTerm] | None = None,
+    ) -> None:
         super().__init__(attrs)
         self.ontologies = list(ontologies)
+        # Terms a page has loaded in one query for all its widgets, by IRI (then nothing else is
+        # looked up); None: look the value up.
+        self.known = known
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         widget = context["widget"]
         listbox_id = f"{widget['attrs'].get('id') or 'term-' + name}-listbox"
         submitted = widget["value"] or ""
-        term = selectors.term_by_iri(submitted, ontologies=self.ontologies) if submitted else None
+        term = None
+        if submitted and self.known is not None:
+            found = self.known.get(submitted)
+            term = found if found is not None and found.ontology in self.ontologies else None
+        elif submitted:
+            term = selectors.term_by_iri(submitted, ontologies=self.ontologies)
         # After a failed submission the value may be text that names no term: show it again as typed.
         widget["iri"] = term.iri if term else ""
         widget["text"] = term.label if term else submitted

@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from workers.models import HEARTBEAT_SECONDS, LOST_AFTER, WorkerHeartbeat
@@ -80,7 +80,15 @@ class Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stop.wait(HEARTBEAT_SECONDS):
-                self.beat()
+                try:
+                    self.beat()
+                except DatabaseError:
+                    # A restarted database drops every connection. Without beats this worker
+                    # would look dead and lose its chunks while it runs them; a new connection
+                    # on the next beat lets it carry on.
+                    logger.warning("Worker %s could not beat; it tries again.", self.worker_id)
+                    connection.close()
+                    continue
                 if self._on_beat is not None:
                     try:
                         self._on_beat()

@@ -195,7 +195,7 @@ class RQBackend(BaseTaskBackend):
         for queue_name in sorted(self.queues):
             queue = self.rq_queue(queue_name)
             ids = [
-                *queue.get_job_ids(0, limit - 1),
+                *queue.get_job_ids(0, limit),
                 *queue.started_job_registry.get_job_ids(0, limit - 1, cleanup=False),
                 *queue.finished_job_registry.get_job_ids(0, limit - 1, desc=True, cleanup=False),
                 *queue.failed_job_registry.get_job_ids(0, limit - 1, desc=True, cleanup=False),

@@ -15,6 +15,7 @@ from django.utils.csp import CSP
 from fairlight.env import (
     env_bool,
     env_database,
+    env_days,
     env_int,
     env_list,
     env_mailer,
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "accounts",
     "workers",
     "vocabularies",
+    "audit",
     "projects",
     "metadata",
     "repositories",
@@ -99,6 +101,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'fairlight.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Persistent connections outlive a database restart only if each one is checked before it
+    # is reused; otherwise a worker's first query after the restart fails (tests/metadata/
+    # test_faults_scan.py).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -147,6 +154,23 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+
+# Login rate limiting (accounts/rate_limit.py) counts failed logins in the cache: in process
+# memory by default; a site with several web processes or hosts shares Redis instead.
+_CACHE_URL = env_str("FAIRLIGHT_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_redis_url("FAIRLIGHT_CACHE_URL", ""),
+            "KEY_PREFIX": "fairlight",
+        }
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Behind a proxy, every request comes from the proxy: the client is the last X-Forwarded-For entry.
+FAIRLIGHT_BEHIND_PROXY = False
 
 # Email: the console backend prints messages (password resets, invitations) to
 # the terminal of the process that sends them, which suits the embedded default.
@@ -197,6 +221,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("FAIRLIGHT_UPLOAD_MAX_FILES", 1000, minim
 # Invitations to join a project stay valid this many days.
 FAIRLIGHT_INVITATION_DAYS = env_int("FAIRLIGHT_INVITATION_DAYS", 14, minimum=1)
 
+# Owners and managers are reminded of a release this many days before it (empty: no reminders).
+FAIRLIGHT_EMBARGO_REMINDER_DAYS = env_days("FAIRLIGHT_EMBARGO_REMINDER_DAYS", "30,7,1")
+
 REST_FRAMEWORK = {
     # Token first, so unauthenticated requests get 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -204,6 +231,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "fairlight.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -217,6 +249,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fairlight.openapi.document_error_responses",
+    ],
 }
 
 LOGGING = {

@@ -22,8 +22,10 @@ DEBUG = False
 # A public site sends real mail; the console backend would swallow password resets.
 MAILERS = {"default": env_mailer("FAIRLIGHT_EMAIL_BACKEND", "smtp")}
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-# The TLS-terminating proxy tells us the original scheme.
+# The TLS-terminating proxy tells us the original scheme, and the client's address for the
+# login rate limit (X-Forwarded-For).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+FAIRLIGHT_BEHIND_PROXY = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

@@ -109,9 +109,28 @@ def _tiff_data_end(tif: tifffile.TiffFile) -> int:
 _TIFF_AXES = {"S": "S", "Q": "Q", "I": "T"}
 
 
+def _check_tiff_has_pixels(tif: tifffile.TiffFile) -> None:
+    try:
+        first = tif.pages.first
+    except IndexError:
+        raise InspectionError(
+            ErrorCode.CORRUPT,
+            "This is not a readable TIFF file: the place of its first image lies outside the file, "
+            "which is damaged or truncated.",
+        ) from None
+    # Every image of a valid TIFF has strips or tiles; a header alone is not an image.
+    if not first.dataoffsets or 0 in first.shape:
+        raise InspectionError(
+            ErrorCode.CORRUPT,
+            "This is not a readable TIFF file: its first image has no pixel data (no strips or "
+            "tiles, or a width or height of 0); the file is damaged or was not written completely.",
+        )
+
+
 def _tiff(path: Path, size: int, fmt: Format) -> ImageRecord:
     try:
         with tifffile.TiffFile(path) as tif:
+            _check_tiff_has_pixels(tif)
             _check_extent(fmt, size, _tiff_data_end(tif))
             xml = tif.ome_metadata if tif.is_ome else None
             reader = f"tifffile {tifffile.__version__}"
@@ -331,6 +350,19 @@ def _other(path: Path, size: int, fmt: Format) -> ImageRecord:
 
 
 def _ome_zarr(path: Path) -> ImageRecord:
+    try:
+        return _read_ome_zarr(path)
+    except InspectionError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        what = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise InspectionError(
+            ErrorCode.CORRUPT,
+            f"The OME-Zarr metadata of {path.name} is not laid out as the NGFF specification says ({what}).",
+        ) from None
+
+
+def _read_ome_zarr(path: Path) -> ImageRecord:
     size, _, count = tree_totals(path)
     record = ImageRecord(
         format=Format.OME_ZARR, reader="fairlight ngff-json", size_bytes=size, file_count=count
@@ -370,17 +402,29 @@ def _ome_zarr(path: Path) -> ImageRecord:
     return record
 
 
-def zarr_attrs(folder: Path) -> dict[str, Any]:
+def _json_file(path: Path) -> Any:
+    """The JSON in an OME-Zarr metadata file; InspectionError when it cannot be read as JSON."""
     try:
-        if (folder / "zarr.json").is_file():  # Zarr v3 / NGFF 0.5
-            attributes = json.loads((folder / "zarr.json").read_text()).get("attributes", {})
-            return dict(attributes.get("ome", attributes))
-        if (folder / ".zattrs").is_file():
-            return dict(json.loads((folder / ".zattrs").read_text()))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InspectionError(
-            ErrorCode.CORRUPT, f"The OME-Zarr metadata in {folder.name} is not valid JSON: {exc}."
-        ) from None
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        reason = "it is nested too deeply"
+    except UnicodeDecodeError:
+        reason = "it is not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        reason = str(exc)
+    except ValueError:  # Python refuses to convert integers of thousands of digits
+        reason = "it holds a number too long to read"
+    raise InspectionError(
+        ErrorCode.CORRUPT, f"The OME-Zarr metadata in {path.parent.name} is not valid JSON: {reason}."
+    )
+
+
+def zarr_attrs(folder: Path) -> dict[str, Any]:
+    if (folder / "zarr.json").is_file():  # Zarr v3 / NGFF 0.5
+        attributes = _json_file(folder / "zarr.json").get("attributes", {})
+        return dict(attributes.get("ome", attributes))
+    if (folder / ".zattrs").is_file():
+        return dict(_json_file(folder / ".zattrs"))
     return {}
 
 
@@ -419,12 +463,12 @@ def _fill_from_multiscales(record: ImageRecord, folder: Path, attrs: dict[str, A
 
 def _zarr_array_shape(array: Path) -> tuple[list[int], str]:
     if (array / "zarr.json").is_file():
-        meta = json.loads((array / "zarr.json").read_text())
+        meta = _json_file(array / "zarr.json")
         return [int(n) for n in meta["shape"]], str(meta["data_type"])
     if (array / ".zarray").is_file():
         import numpy as np
 
-        meta = json.loads((array / ".zarray").read_text())
+        meta = _json_file(array / ".zarray")
         return [int(n) for n in meta["shape"]], np.dtype(meta["dtype"]).name
     raise InspectionError(ErrorCode.CORRUPT, f"The OME-Zarr array {array.name} has no .zarray or zarr.json.")
 

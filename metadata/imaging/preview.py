@@ -46,6 +46,9 @@ def render_preview(path: Path, fmt: str) -> bytes:
         raise PreviewError("The image plane is too large to decode for a preview.") from None
     except Exception as exc:
         raise PreviewError(f"The pixels could not be read: {exc or type(exc).__name__}.") from None
+    # A header may claim a width or height of 0 (a damaged or hand-made file).
+    if not channels or any(0 in channel.shape for channel in channels):
+        raise PreviewError("The image has no pixels to show (its width or height is 0).")
     return _png(_composite(channels))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,25 @@ class ScanUnit:
     mtime: float
     file_count: int
     outside_root: bool = False
+
+
+_ESCAPED_BYTE = re.compile(r"\\x([0-9a-f]{2})")
+
+
+def shown_path(relative: str) -> str:
+    """A relative path as stored and shown. Linux file names are bytes; a byte that is not UTF-8
+    (a name written by an old or foreign system) becomes the text \\xNN, since databases and pages
+    take only valid text."""
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def undecodable_original(root: Path, shown: str) -> Path | None:
+    """The file whose name ``shown_path`` had to escape, if ``shown`` stands for one that exists."""
+    raw = _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match[1], 16)), shown)
+    if raw == shown:
+        return None
+    candidate = root / raw
+    return candidate if os.path.lexists(candidate) else None
 
 
 def tree_totals(path: Path) -> tuple[int, float, int]:
@@ -40,6 +60,8 @@ def walk_units(root: Path) -> Iterator[ScanUnit]:
     """
     real_root = root.resolve()
     stack = [real_root]
+    # An escaped name may equal a real one (a file literally named "caf\\xe9.tif"); one row each.
+    seen: set[str] = set()
     while stack:
         folder = stack.pop()
         try:
@@ -49,7 +71,10 @@ def walk_units(root: Path) -> Iterator[ScanUnit]:
         subfolders = []
         for entry in entries:
             path = Path(entry.path)
-            relative = path.relative_to(real_root).as_posix()
+            relative = shown_path(path.relative_to(real_root).as_posix())
+            if relative in seen:
+                continue
+            seen.add(relative)
             if entry.is_dir(follow_symlinks=False):
                 if is_ome_zarr_dir(path):
                     size, mtime, count = tree_totals(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +105,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("DATABASE_URL", "mysql://root@localhost/db"),
         ("FAIRLIGHT_TASK_BACKEND", "carrier-pigeon"),
         ("FAIRLIGHT_EMAIL_BACKEND", "fax"),
+        ("FAIRLIGHT_CACHE_URL", "memcached://127.0.0.1:11211"),
     ],
 )
 def test_malformed_variable_stops_startup(variable: str, value: str, tmp_path: Path) -> None:
@@ -133,3 +135,32 @@ def test_production_settings_pass_check_deploy(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_settings_are_strict(tmp_path: Path) -> None:
+    show = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'hsts': s.SECURE_HSTS_SECONDS, 'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "'session': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE, "
+        "'httponly': s.SESSION_COOKIE_HTTPONLY, "
+        "'redirect': s.SECURE_SSL_REDIRECT, 'proxy': s.FAIRLIGHT_BEHIND_PROXY, "
+        "'csp': {k: [str(v) for v in vs] for k, vs in s.SECURE_CSP.items()}}))"
+    )
+    result = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        DJANGO_SETTINGS_MODULE="fairlight.settings.production",
+        SECRET_KEY="x7Kq2vL9pR4tY8wZ3nB6mC1dF5gH0jS2aE7uI9oP4lK3zX8cV6bN1mQ5rT2yW0eU",
+        FAIRLIGHT_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["hsts"] >= 31_536_000
+    for secure in ("subdomains", "redirect", "proxy", "session", "csrf", "httponly"):
+        assert values[secure] is True, secure
+    policy = values["csp"]
+    assert not any("unsafe-inline" in v or "unsafe-eval" in v for vs in policy.values() for v in vs)
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["object-src"] == ["'none'"]

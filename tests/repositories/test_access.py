@@ -313,13 +313,13 @@ def test_api_refusals_say_why(world: World, bare: Submission) -> None:
     assert "is in the past" in too_late.json()["release_date"][0]
     not_yet = client.get(f"/api/v1/submissions/{bare.pk}/package/")
     assert not_yet.status_code == 404
-    idr = client.post(
+    unknown = client.post(
         "/api/v1/submissions/",
-        {"project": bare.project_id, "datasets": [_dataset_id(bare)], "target": "idr", "title": "IDR"},
+        {"project": bare.project_id, "datasets": [_dataset_id(bare)], "target": "figshare", "title": "F"},
         format="json",
     )
-    assert idr.status_code == 400
-    assert idr.json() == {"detail": "Packages for Image Data Resource are not available in FAIRlight yet."}
+    assert unknown.status_code == 400
+    assert "figshare" in str(unknown.json())
     events = client.get(f"/api/v1/submissions/{bare.pk}/").json()["events"]
     assert [(e["from_state"], e["to_state"], e["user"], e["note"]) for e in events] == [
         ("draft", "draft", "editor", "Created.")

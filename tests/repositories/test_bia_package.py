@@ -339,7 +339,7 @@ def test_failed_build_leaves_no_package(
     checked.refresh_from_db()
     assert checked.state == State.CHECKED
     assert checked.package_path == ""
-    assert checked.package_error == "Writing the package failed: No space left on device."
+    assert checked.package_error.startswith("The disk holding the packages is full: No space left on device.")
     assert list(packages_dir.iterdir()) == []
 
 

@@ -209,18 +209,6 @@ def test_accessions_are_checked_and_unique(world: World, submission: Submission,
 
 def test_creation_refuses_what_cannot_be_packaged(world: World, described: Dataset) -> None:
     editor = world.users["editor"]
-    with pytest.raises(
-        ValidationError,
-        match=re.escape("Packages for Image Data Resource are not available in FAIRlight yet."),
-    ):
-        services.submission_create(
-            project=world.project,
-            datasets=[described],
-            target="idr",
-            title="T",
-            release_date=None,
-            user=editor,
-        )
     with pytest.raises(ValidationError, match=re.escape("“figshare” is not a repository FAIRlight knows.")):
         services.submission_create(
             project=world.project,

@@ -1,19 +1,87 @@
 from __future__ import annotations
 
+import logging
+import time
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
-from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
+from django.db import DatabaseError, connection
+from django.tasks import (
+    DEFAULT_TASK_BACKEND_ALIAS,
+    DEFAULT_TASK_QUEUE_NAME,
+    TaskResultStatus,
+    task_backends,
+)
 from django.tasks.exceptions import InvalidTaskBackend
 from django.tasks.signals import task_finished
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
 
-from workers.heartbeat import Heartbeat
+from workers.heartbeat import Heartbeat, alive_worker_ids
+from workers.models import WorkerHeartbeat
 from workers.rq_backend import RQBackend, queue_names_for, run_worker
 
 _RQ_LOG_LEVELS = {0: "WARNING", 1: "INFO"}
+# How long a database worker waits before it tries again after losing its database connection.
+RECONNECT_SECONDS = 1.0
+
+logger = logging.getLogger(__name__)
+
+
+def requeue_lost_tasks(*, backend_name: str) -> list[str]:
+    """Queue again the running tasks of workers that stopped beating, as the Redis workers do
+    (``rq_backend.requeue_orphans``), so that a task is not left running forever on the status
+    page and its code decides what a second attempt does (each task sees its attempts in
+    ``worker_ids``). Only workers with a heartbeat row count as ours. Returns the task ids."""
+    alive = alive_worker_ids()
+    ours = set(WorkerHeartbeat.objects.values_list("worker_id", flat=True))
+    running = DBTaskResult.objects.filter(backend_name=backend_name, status=TaskResultStatus.RUNNING)
+    requeued: list[str] = []
+    for pk, worker_ids, started_at in running.values_list("pk", "worker_ids", "started_at"):
+        worker = worker_ids[-1] if worker_ids else ""
+        if worker in alive or worker not in ours:
+            continue
+        # On the attempt seen only: of several sweeping workers one queues it, and a task that
+        # another worker has claimed again meanwhile is left alone.
+        again = DBTaskResult.objects.filter(pk=pk, status=TaskResultStatus.RUNNING, started_at=started_at)
+        if again.update(status=TaskResultStatus.READY):
+            logger.warning("Task %s of lost worker %s queued again.", pk, worker)
+            requeued.append(str(pk))
+    return requeued
+
+
+class DatabaseWorker(db_worker.Worker):
+    """django-tasks-db's worker, made to outlive a database restart.
+
+    Left alone, its process ends at the first query on a dropped connection: when it claims the
+    next task, or when it records the failure of a task whose own query met the dropped connection.
+    """
+
+    def run(self) -> None:
+        while True:
+            try:
+                super().run()
+                return
+            except DatabaseError:
+                if not self.running:
+                    raise
+                logger.warning("Worker %s lost its database connection; it reconnects.", self.worker_id)
+                connection.close()
+                time.sleep(RECONNECT_SECONDS)
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:  # type: ignore[type-arg]
+        try:
+            super().run_task(db_task_result)
+        except DatabaseError as exc:
+            # The outcome could not be written on the dropped connection: write it on a new one
+            # (the error's traceback holds the task's own error too).
+            connection.close()
+            db_task_result.set_failed(exc)
+            task_finished.send(
+                sender=type(db_task_result.task.get_backend()), task_result=db_task_result.task_result
+            )
 
 
 class Command(db_worker.Command):
@@ -84,7 +152,34 @@ class Command(db_worker.Command):
                     logging_level=_RQ_LOG_LEVELS.get(options["verbosity"], "DEBUG"),
                 )
             else:
-                super().handle(*args, **options)
+                self._run_database_worker(options, heartbeat)
         finally:
             task_finished.disconnect(count_task)
             heartbeat.stop()
+
+    def _run_database_worker(self, options: dict[str, Any], heartbeat: Heartbeat) -> None:
+        """What django-tasks-db's own command does without --reload, with the worker above, which
+        also queues again the tasks of dead workers: when it starts and after every beat."""
+        self.configure_logging(options["verbosity"])
+        queue_names = options["queue_name"].split(",")
+        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
+        if excluded and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = DatabaseWorker(
+            queue_names=queue_names,
+            interval=options["interval"],
+            batch=options["batch"],
+            backend_name=options["backend_name"],
+            startup_delay=options["startup_delay"],
+            max_tasks=options["max_tasks"],
+            worker_id=options["worker_id"],
+            excluded_queue_names=excluded,
+        )
+
+        def requeue() -> None:
+            requeue_lost_tasks(backend_name=options["backend_name"])
+
+        heartbeat.set_on_beat(requeue)
+        requeue()
+        worker.configure_signals()
+        worker.run()
