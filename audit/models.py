@@ -31,7 +31,7 @@ def shown(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)  # PostgreSQL does not keep key order
 
 
 class AuditEvent(models.Model):
