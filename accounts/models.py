@@ -43,13 +43,15 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-def _hash_token(key: str) -> str:
+def hash_token(key: str) -> str:
+    """How every secret key FAIRlight hands out (API tokens, calendar feeds, share links) is
+    stored: a SHA-256 digest, so a leaked database holds no usable key."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def matching(self, key: str) -> ApiTokenQuerySet:
-        return self.filter(key_hash=_hash_token(key))
+        return self.filter(key_hash=hash_token(key))
 
 
 class ApiToken(models.Model):
@@ -87,4 +89,4 @@ class ApiToken(models.Model):
 
     def set_key(self, key: str) -> None:
         self.prefix = key[:8]
-        self.key_hash = _hash_token(key)
+        self.key_hash = hash_token(key)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import secrets
 import zlib
 
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import hash_token
 from metadata.imaging.formats import FORMAT_LABELS, Format
 from projects.models import Facility, Project, StorageRoot
 
@@ -438,13 +438,9 @@ class AnnotationColumn(models.Model):
         return value
 
 
-def _hash_share_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
     def matching(self, key: str) -> ShareLinkQuerySet:
-        return self.filter(key_hash=_hash_share_key(key))
+        return self.filter(key_hash=hash_token(key))
 
 
 class ShareLink(models.Model):
@@ -509,7 +505,7 @@ class ShareLink(models.Model):
 
     def set_key(self, key: str) -> None:
         self.prefix = key[:8]
-        self.key_hash = _hash_share_key(key)
+        self.key_hash = hash_token(key)
 
 
 class ShareAccess(models.Model):

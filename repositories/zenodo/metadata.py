@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from accounts.identifiers import orcid_check_digit
 from repositories.zenodo.errors import Problem, ZenodoInvalid
 
 # Zenodo's published limits per record (RDM_RECORDS_MAX_FILES_COUNT and the default quota).
@@ -164,12 +165,7 @@ def bare_orcid(value: str) -> str:
 def orcid_checksum_ok(orcid: str) -> bool:
     """ISO 7064 mod 11-2 check digit, as ORCID specifies."""
     digits = orcid.replace("-", "")
-    total = 0
-    for char in digits[:-1]:
-        total = (total + int(char)) * 2
-    remainder = (12 - total % 11) % 11
-    expected = "X" if remainder == 10 else str(remainder)
-    return digits[-1] == expected
+    return digits[-1] == orcid_check_digit(digits[:-1])
 
 
 def bare_ror(value: str) -> str:
