@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import weasyprint  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -424,14 +423,22 @@ def render_markdown(document: PlanDocument) -> str:
     return "\n".join(out) + "\n"
 
 
+def _weasyprint() -> Any:
+    # Imported on the first PDF, not when the URLs load: it takes a noticeable part of a second
+    # and needs the system's Pango, which only PDF export uses.
+    import weasyprint  # type: ignore[import-untyped]
+
+    return weasyprint
+
+
 def _refuse_fetching() -> Any:
     # Every style is inlined and fonts come from the system: a PDF export never reads a URL,
     # not even one a user typed as the address of an image.
-    return weasyprint.urls.URLFetcher(allowed_protocols=())
+    return _weasyprint().urls.URLFetcher(allowed_protocols=())
 
 
 def render_pdf(document: PlanDocument) -> bytes:
-    html = weasyprint.HTML(string=render_html(document), base_url=None, url_fetcher=_refuse_fetching())
+    html = _weasyprint().HTML(string=render_html(document), base_url=None, url_fetcher=_refuse_fetching())
     pdf: bytes = html.write_pdf()
     return pdf
 
