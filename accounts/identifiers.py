@@ -1,4 +1,5 @@
-"""Validation of researcher and organisation identifiers (ORCID iD, ROR id)."""
+"""Validation of researcher and organisation identifiers (ORCID iD, ROR id), and the bare form of
+a DOI."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ _ORCID_URL_PREFIXES = ("https://orcid.org/", "http://orcid.org/", "orcid.org/")
 _ROR = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")
 _ROR_URL_PREFIXES = ("https://ror.org/", "http://ror.org/", "ror.org/")
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+_DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
+
+
+def bare_doi(value: str) -> str:
+    """``10.5281/zenodo.1`` from any way people write it: a doi.org link (old or new host, http or
+    https) or a ``doi:`` name; anything else is returned stripped of surrounding blanks."""
+    value = value.strip()
+    for prefix in _DOI_PREFIXES:
+        if value.lower().startswith(prefix):
+            return value[len(prefix) :].strip()
+    return value
 
 
 def orcid_check_digit(base_digits: str) -> str:

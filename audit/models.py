@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 class Action(models.TextChoices):
     ANSWER_CHANGED = "answer.changed", _("Answer changed")
+    ANSWERS_CREATED = "answers.created", _("First answers written at once")
+    PLANNED_DATASET_ADDED = "plan.dataset_added", _("Planned dataset added")
+    PLANNED_DATASET_RENAMED = "plan.dataset_renamed", _("Planned dataset renamed")
+    PLANNED_DATASET_REMOVED = "plan.dataset_removed", _("Planned dataset removed with its answers")
     PLAN_RESTORED = "plan.restored", _("Plan restored from a snapshot")
     PLAN_UPGRADED = "plan.upgraded", _("Plan moved to a new template version")
     EMBARGO_CHANGED = "embargo.changed", _("Release date changed")
@@ -20,6 +24,8 @@ class Action(models.TextChoices):
     MEMBERSHIP_ADDED = "membership.added", _("Member added")
     MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", _("Member's role changed")
     MEMBERSHIP_REMOVED = "membership.removed", _("Member removed")
+    INVITATION_SENT = "invitation.sent", _("Invitation sent")
+    INVITATION_WITHDRAWN = "invitation.withdrawn", _("Invitation withdrawn")
     INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
 
 

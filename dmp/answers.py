@@ -47,21 +47,33 @@ def plan_create(*, project: Project, template: Template, title: str, user: User)
     return plan
 
 
-def answers_create(*, plan: Plan, user: User, values: dict[tuple[str, str], Any]) -> None:
-    """First answers of a new plan (demo, import) in bulk, each with its first history entry.
+def answers_create(*, plan: Plan, user: User, values: dict[tuple[str, str], Any], source: str) -> None:
+    """First answers of a new plan (demo, import) in bulk, each with its first history entry,
+    and one audit event naming where they came from (``source``: "from the maDMP file x.json").
 
     Values must already be clean (``clean_value``); keys are (question key, block id).
     """
-    Answer.objects.bulk_create(
-        Answer(plan=plan, question_key=key, block_id=block_id, value=value, updated_by=user)
-        for (key, block_id), value in values.items()
-    )
-    AnswerRevision.objects.bulk_create(
-        AnswerRevision(
-            plan=plan, question_key=key, block_id=block_id, value=value, version=1, changed_by=user
+    with transaction.atomic():
+        Answer.objects.bulk_create(
+            Answer(plan=plan, question_key=key, block_id=block_id, value=value, updated_by=user)
+            for (key, block_id), value in values.items()
         )
-        for (key, block_id), value in values.items()
-    )
+        AnswerRevision.objects.bulk_create(
+            AnswerRevision(
+                plan=plan, question_key=key, block_id=block_id, value=value, version=1, changed_by=user
+            )
+            for (key, block_id), value in values.items()
+        )
+        record(
+            action=Action.ANSWERS_CREATED,
+            project_id=plan.project_id,
+            actor=user,
+            object_type="plan",
+            object_id=plan.pk,
+            object_label=plan.title,
+            new=len(values),
+            note=f"{len(values)} answer{'s' if len(values) != 1 else ''} {source}",
+        )
 
 
 def clean_value(question: dict[str, Any], raw: Any) -> Any:
@@ -261,27 +273,52 @@ def user_can_edit(user: User, plan: Plan) -> bool:
     return True
 
 
-def blocks_change(*, plan: Plan, action: str, block_id: str = "", title: str = "") -> None:
-    """Add, rename, move up or remove a planned dataset; removing it removes its answers."""
+def blocks_change(
+    *, plan: Plan, action: str, block_id: str = "", title: str = "", user: User | None = None
+) -> None:
+    """Add, rename, move up or remove a planned dataset; removing it removes its answers (their
+    history stays, so a restore brings them back). Each change but a move is audited."""
     blocks = list(plan.blocks)
     index = next((i for i, block in enumerate(blocks) if block["id"] == block_id), None)
     title = title.strip()[:200]
-    if action == "add":
-        blocks.append(new_block(title or f"Dataset {len(blocks) + 1}"))
-    elif index is None:
-        raise ValidationError("That planned dataset no longer exists; reload the page.")
-    elif action == "rename":
-        if not title:
-            raise ValidationError("Give the planned dataset a name.")
-        blocks[index] = {**blocks[index], "title": title}
-    elif action == "up" and index > 0:
-        blocks[index - 1], blocks[index] = blocks[index], blocks[index - 1]
-    elif action == "remove":
-        if len(blocks) == 1:
-            raise ValidationError("A plan keeps at least one planned dataset; rename this one instead.")
-        removed = blocks.pop(index)
-        plan.answers.filter(block_id=removed["id"]).delete()
-    elif action != "up":
-        raise ValidationError(f"Unknown action {action!r}.")
-    plan.blocks = blocks
-    plan.save(update_fields=["blocks", "updated_at"])
+    with transaction.atomic():
+        if action == "add":
+            blocks.append(new_block(title or f"Dataset {len(blocks) + 1}"))
+            _audit_block(plan, Action.PLANNED_DATASET_ADDED, user, None, blocks[-1]["title"])
+        elif index is None:
+            raise ValidationError("That planned dataset no longer exists; reload the page.")
+        elif action == "rename":
+            if not title:
+                raise ValidationError("Give the planned dataset a name.")
+            if title != blocks[index]["title"]:
+                _audit_block(plan, Action.PLANNED_DATASET_RENAMED, user, blocks[index]["title"], title)
+            blocks[index] = {**blocks[index], "title": title}
+        elif action == "up" and index > 0:
+            blocks[index - 1], blocks[index] = blocks[index], blocks[index - 1]
+        elif action == "remove":
+            if len(blocks) == 1:
+                raise ValidationError("A plan keeps at least one planned dataset; rename this one instead.")
+            removed = blocks.pop(index)
+            count, _ = plan.answers.filter(block_id=removed["id"]).delete()
+            note = f"{count} answer{'s' if count != 1 else ''} removed with it"
+            _audit_block(plan, Action.PLANNED_DATASET_REMOVED, user, removed["title"], None, note)
+        elif action != "up":
+            raise ValidationError(f"Unknown action {action!r}.")
+        plan.blocks = blocks
+        plan.save(update_fields=["blocks", "updated_at"])
+
+
+def _audit_block(
+    plan: Plan, action: Action, user: User | None, old: str | None, new: str | None, note: str = ""
+) -> None:
+    record(
+        action=action,
+        project_id=plan.project_id,
+        actor=user,
+        object_type="plan",
+        object_id=plan.pk,
+        object_label=plan.title,
+        old=old,
+        new=new,
+        note=note,
+    )

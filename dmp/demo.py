@@ -46,5 +46,5 @@ def demo_plan_ensure(*, project: Project, user: User) -> Plan | None:
             continue  # an example written as prose for a typed question: left for the user
         if value is not None:
             values[(question["key"], plan.blocks[0]["id"] if block else "")] = value
-    answers_create(plan=plan, user=user, values=values)
+    answers_create(plan=plan, user=user, values=values, source="from the demo plan's examples")
     return plan

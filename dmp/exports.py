@@ -25,7 +25,7 @@ from dmp.answers import answers_of, is_visible
 from dmp.living import plan_actuals
 from dmp.models import Plan
 from dmp.template_files import iter_questions
-from dmp.templatetags.dmp_tools import decimal_bytes
+from metadata.units import decimal_bytes
 from projects.models import Role
 from vocabularies.models import Ontology, OntologyTerm
 

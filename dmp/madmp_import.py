@@ -154,7 +154,7 @@ def plan_import_madmp(
     }
     plan.full_clean()
     plan.save(update_fields=["blocks", "imported", "updated_at"])
-    answers_create(plan=plan, user=user, values=answers)
+    answers_create(plan=plan, user=user, values=answers, source="imported from an maDMP document")
     return plan
 
 

@@ -213,6 +213,7 @@ def plan_blocks(request: HttpRequest, pk: int) -> HttpResponse:
             action=request.POST.get("action", ""),
             block_id=request.POST.get("block", ""),
             title=request.POST.get("title", ""),
+            user=authenticated_user(request),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

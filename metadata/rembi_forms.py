@@ -161,6 +161,11 @@ class RecordForm(forms.Form):
         valid = super().is_valid()
         return all(formset.is_valid() for formset in self.nested.values()) and valid
 
+    @property
+    def has_errors(self) -> bool:
+        """Errors in the form's own fields or in any nested entry (an author's ORCID iD)."""
+        return bool(self.errors) or any(formset.total_error_count() for formset in self.nested.values())
+
     def to_record(self) -> dict[str, Any]:
         """The cleaned values as a JSON record, empty values left out."""
         record: dict[str, Any] = {}

@@ -314,7 +314,7 @@ def rembi_edit(request: HttpRequest, pk: int, class_name: str) -> HttpResponse:
             "reusable": rembi.reusable_records(dataset, class_name),
             "stale": stale,
         },
-        status=409 if stale else (400 if form.errors else 200),
+        status=409 if stale else (400 if form.has_errors else 200),
     )
 
 

@@ -144,13 +144,30 @@ def invitation_create(*, project: Project, actor: User, actor_role: str, email: 
         )
         if invitation is None:
             invitation = Invitation(project=project, email=email)
+        old_role = invitation.role if invitation.pk else None
         invitation.role = role
         invitation.invited_by = actor
         invitation.expires_at = expires_at
         invitation.full_clean()
         invitation.save()
+        _audit_invitation(Action.INVITATION_SENT, invitation, actor, old_role, role)
         transaction.on_commit(lambda: send_invitation_email.enqueue(invitation_id=invitation.pk))
     return invitation
+
+
+def _audit_invitation(
+    action: Action, invitation: Invitation, actor: User | None, old: str | None, new: str | None
+) -> None:
+    record(
+        action=action,
+        project_id=invitation.project_id,
+        actor=actor,
+        object_type="invitation",
+        object_id=invitation.pk,
+        object_label=invitation.email,
+        old=old,
+        new=new,
+    )
 
 
 class InvitationInvalid(Exception):
@@ -192,9 +209,11 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     return membership
 
 
-def invitation_revoke(*, invitation: Invitation, actor_role: str) -> None:
+def invitation_revoke(*, invitation: Invitation, actor_role: str, actor: User | None = None) -> None:
     _check_role_grant(actor_role=actor_role, role=invitation.role)
-    invitation.delete()
+    with transaction.atomic():
+        _audit_invitation(Action.INVITATION_WITHDRAWN, invitation, actor, invitation.role, None)
+        invitation.delete()
 
 
 def team_create(*, creator: User, name: str, description: str = "", facility: Facility | None = None) -> Team:

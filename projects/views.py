@@ -212,7 +212,9 @@ def invitation_revoke(request: HttpRequest, pk: int, invitation_pk: int) -> Http
     invitation = get_object_or_404(
         Invitation, pk=invitation_pk, project=project_access.project, accepted_at__isnull=True
     )
-    services.invitation_revoke(invitation=invitation, actor_role=project_access.role)
+    services.invitation_revoke(
+        invitation=invitation, actor_role=project_access.role, actor=authenticated_user(request)
+    )
     messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
     return redirect("projects:members", pk=pk)
 

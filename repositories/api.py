@@ -147,6 +147,18 @@ class ReminderSerializer(serializers.ModelSerializer[ReminderSent]):
         read_only_fields = fields
 
 
+class ArchiveReleaseSerializer(serializers.Serializer[Any]):
+    archive_date = serializers.DateField(
+        allow_null=True, help_text="The archive keeps the files restricted until then; null: they are public."
+    )
+    set_at = serializers.DateTimeField(help_text="When FAIRlight last set the access at the archive.")
+    in_step = serializers.BooleanField(help_text="The archive releases the files when the submission says.")
+    running_since = serializers.DateTimeField(
+        allow_null=True, help_text="An update of the archive's release date is queued or running since then."
+    )
+    error = serializers.CharField(help_text="Why the last update failed; empty if it did not.")
+
+
 class EmbargoSerializer(serializers.Serializer[Submission]):
     """A submission's embargo: its state now, its release date and what changed it."""
 
@@ -160,10 +172,19 @@ class EmbargoSerializer(serializers.Serializer[Submission]):
     publication_doi = serializers.CharField(read_only=True)
     changes = EmbargoChangeSerializer(source="embargo_changes", many=True, read_only=True)
     reminders = ReminderSerializer(many=True, read_only=True)
+    archive = serializers.SerializerMethodField(
+        help_text="Where FAIRlight deposited through the archive's API (Zenodo): what the archive holds. "
+        "null for records deposited by hand, whose release date is changed at the archive itself."
+    )
 
     @extend_schema_field(serializers.ChoiceField(choices=embargo.EmbargoState.choices))
     def get_embargo_state(self, submission: Submission) -> str:
         return str(embargo.submission_state(submission, now=timezone.now()))
+
+    @extend_schema_field(ArchiveReleaseSerializer(allow_null=True))
+    def get_archive(self, submission: Submission) -> dict[str, Any] | None:
+        status = tasks.archive_release(submission, now=timezone.now())
+        return ArchiveReleaseSerializer(status).data if status is not None else None
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_days_until(self, submission: Submission) -> int | None:

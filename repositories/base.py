@@ -140,6 +140,8 @@ class RepositoryTarget(ABC):
     rules: RepositoryRules
     # True when FAIRlight can deposit through the archive's API (see submit()).
     can_submit: bool = False
+    # True when FAIRlight can change the release date of a deposited record (see update_release()).
+    can_update_release: bool = False
 
     @abstractmethod
     def preflight(self, submission: Submission) -> PreflightReport:
@@ -162,4 +164,11 @@ class RepositoryTarget(ABC):
         raise SubmitNotSupported(
             f"FAIRlight cannot deposit to {self.label_in_text} directly; "
             "follow the next steps on the submission page."
+        )
+
+    def update_release(self, submission: Submission) -> str:
+        """Give the deposited record the submission's release date through the archive's API and
+        record what the archive now holds; returns the record id."""
+        raise SubmitNotSupported(
+            f"FAIRlight cannot change the release date at {self.label_in_text}; change it there too."
         )

@@ -50,6 +50,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.identifiers import bare_doi
 from accounts.models import User
 from projects.access import AnyUser
 from projects.models import Facility, Membership, Project, Role
@@ -361,24 +362,10 @@ def embargo_change(
     )
 
 
-def _bare_doi(value: str) -> str:
-    value = value.strip()
-    for prefix in (
-        "https://doi.org/",
-        "http://doi.org/",
-        "https://dx.doi.org/",
-        "http://dx.doi.org/",
-        "doi:",
-    ):
-        if value.lower().startswith(prefix):
-            return value[len(prefix) :].strip()
-    return value
-
-
 def submission_set_publication_doi(*, submission: Submission, doi: str, user: User | None) -> Submission:
     """Record the DOI of the paper that presents the data (empty clears it). While the data are
     still private, the owners and managers are asked once whether to release them now."""
-    value = _bare_doi(doi)
+    value = bare_doi(doi)
     if value:
         try:
             validate_doi(value)

@@ -115,6 +115,22 @@ class Submission(models.Model):
             "are still private, adding it asks the owners and managers whether to release them now."
         ),
     )
+    # What the archive holds, where FAIRlight sets the access through the archive's API (Zenodo):
+    # compared with release_date to show whether the archive is in step.
+    archive_access_set_at = models.DateTimeField(
+        _("access set at the archive at"),
+        null=True,
+        blank=True,
+        help_text=_("When FAIRlight last set the record's access through the archive's API; empty if never."),
+    )
+    archive_release_date = models.DateField(
+        _("release date at the archive"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The date until which the archive keeps the files restricted; empty when they are public."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
+from metadata.units import decimal_bytes
 from repositories.models import Target
 
 ZENODO_MAX_BYTES = 50 * 1000**3
@@ -48,13 +49,6 @@ class Advice:
         """Why the recommended archive, then the notes."""
         chosen = next((o for o in self.options if o.target == self.recommended), None)
         return [*(chosen.reasons if chosen else []), *self.notes]
-
-
-def _gigabytes(count: int) -> str:
-    for size, unit in ((10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
-        if count >= size:
-            return f"{count / size:.0f} {unit}"
-    return f"{count} bytes"
 
 
 def _bia(modality: Modality, is_screen: bool, licence: str) -> Option:
@@ -109,12 +103,12 @@ def _zenodo(total_bytes: int, file_count: int | None) -> Option:
             Target.ZENODO,
             False,
             [
-                f"{_gigabytes(total_bytes)} is more than Zenodo's limit of "
-                f"{_gigabytes(ZENODO_MAX_BYTES)} per record."
+                f"{decimal_bytes(total_bytes)} is more than Zenodo's limit of "
+                f"{decimal_bytes(ZENODO_MAX_BYTES)} per record."
             ],
         )
     reasons = [
-        f"{_gigabytes(total_bytes)} fits in one Zenodo record (up to {_gigabytes(ZENODO_MAX_BYTES)}); "
+        f"{decimal_bytes(total_bytes)} fits in one Zenodo record (up to {decimal_bytes(ZENODO_MAX_BYTES)}); "
         "Zenodo gives a DOI at once and takes any licence, but has no image-specific metadata or viewer."
     ]
     if file_count is not None and file_count > ZENODO_MAX_FILES:
@@ -147,6 +141,6 @@ def recommend(
     if recommended is None:
         notes.append(
             "No archive FAIRlight packages for takes this combination; choose CC0 or CC BY 4.0, "
-            f"or split the data into records of at most {_gigabytes(ZENODO_MAX_BYTES)}."
+            f"or split the data into records of at most {decimal_bytes(ZENODO_MAX_BYTES)}."
         )
     return Advice(recommended=recommended, options=order, notes=notes)

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import get_text_list
 
+from accounts.identifiers import bare_doi
 from accounts.models import User
 from audit.models import Action
 from audit.services import record
@@ -410,6 +411,43 @@ def submission_set_release_date(
             else:
                 _record(locked, locked.state, locked.state, user, text)
     submission.refresh_from_db()
+    if before != release_date:
+        # A record whose access FAIRlight set through the archive's API (Zenodo) gets the new date
+        # there too, by a task. tasks imports this module, hence the import here.
+        from repositories.tasks import release_update_start
+
+        release_update_start(submission=submission, user=user)
+    return submission
+
+
+def submission_archive_access_set(
+    *, submission: Submission, until: datetime.date | None, archive: str
+) -> Submission:
+    """Record the access FAIRlight has just set at the archive through its API: files restricted
+    ``until`` a date, or (None) public, which makes an embargoed submission public."""
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        locked.archive_release_date = until
+        locked.archive_access_set_at = timezone.now()
+        locked.save(update_fields=["archive_release_date", "archive_access_set_at", "updated_at"])
+        if until is not None:
+            _record(
+                locked,
+                locked.state,
+                locked.state,
+                None,
+                f"Files restricted on {archive} until {until:%Y-%m-%d}.",
+            )
+        elif locked.state == State.EMBARGOED:
+            submission_transition(
+                submission=locked,
+                to_state=State.PUBLIC,
+                user=None,
+                note=f"The files are public on {archive}.",
+            )
+        else:
+            _record(locked, locked.state, locked.state, None, f"The files are public on {archive}.")
+    submission.refresh_from_db()
     return submission
 
 
@@ -417,7 +455,7 @@ def submission_record_accession(
     *, submission: Submission, accession: str, doi: str, user: User | None
 ) -> Submission:
     """Store the archive's accession (and DOI); a submitted submission becomes accessioned."""
-    accession, doi = accession.strip(), doi.strip().removeprefix("https://doi.org/")
+    accession, doi = accession.strip(), bare_doi(doi)
     rules = registry.target_for(submission.target).rules
     if not re.fullmatch(rules.accession_pattern, accession):
         raise ValidationError(

@@ -4,6 +4,7 @@ deposit through an archive's API (``RepositoryTarget.submit``), queued and follo
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,10 @@ DEPOSIT_LOST = (
     "The worker running the deposit ended before it finished (it was stopped, restarted or ran out "
     "of memory). Look for a draft it may have left in the archive, then deposit again."
 )
+# Notes of the events that follow sending a changed release date to the archive.
+RELEASE_QUEUED = "Release date update queued."
+RELEASE_STARTED = "Release date update started."
+RELEASE_FAILED = "Release date update failed: "
 # A deposit that has not finished after this long is assumed lost (its worker died).
 DEPOSIT_TIMEOUT = datetime.timedelta(hours=12)
 # Where the archive holds the record already, so a deposit publishes a new version of it.
@@ -48,16 +53,39 @@ class DepositStatus:
     error: str  # why the last deposit failed, when nothing happened since
 
 
-def deposit_status(submission: Submission) -> DepositStatus:
+def _status(submission: Submission, queued_note: str, started_note: str, failed_prefix: str) -> DepositStatus:
+    """Whether a task that notes its progress in the submission's history is queued or running,
+    or why it last failed: the latest event tells, as the task's outcome is an event too."""
     last = submission.events.order_by("-at", "-pk").first()
     if last is None:
         return DepositStatus(None, "")
-    if last.note in (DEPOSIT_QUEUED, DEPOSIT_STARTED) and timezone.now() - last.at < DEPOSIT_TIMEOUT:
-        queued = submission.events.filter(note=DEPOSIT_QUEUED).order_by("-at", "-pk").first()
+    if last.note in (queued_note, started_note) and timezone.now() - last.at < DEPOSIT_TIMEOUT:
+        queued = submission.events.filter(note=queued_note).order_by("-at", "-pk").first()
         return DepositStatus(queued.at if queued is not None else last.at, "")
-    if last.note.startswith(DEPOSIT_FAILED):
-        return DepositStatus(None, last.note.removeprefix(DEPOSIT_FAILED))
+    if last.note.startswith(failed_prefix):
+        return DepositStatus(None, last.note.removeprefix(failed_prefix))
     return DepositStatus(None, "")
+
+
+def deposit_status(submission: Submission) -> DepositStatus:
+    return _status(submission, DEPOSIT_QUEUED, DEPOSIT_STARTED, DEPOSIT_FAILED)
+
+
+def release_status(submission: Submission) -> DepositStatus:
+    """Whether the changed release date is on its way to the archive, or why it did not get there."""
+    return _status(submission, RELEASE_QUEUED, RELEASE_STARTED, RELEASE_FAILED)
+
+
+def release_update_possible(submission: Submission) -> bool:
+    """FAIRlight set the record's access through the archive's API, so it can set it again."""
+    return (
+        registry.is_available(submission.target)
+        and registry.target_for(submission.target).can_update_release
+        and submission.state in DEPOSITED
+        and submission.state != State.PUBLIC
+        and bool(submission.accession)
+        and submission.archive_access_set_at is not None
+    )
 
 
 def deposit_possible(submission: Submission) -> bool:
@@ -110,13 +138,75 @@ def submission_deposit_task(context: TaskContext[Any, Any], *, submission_id: in
         # which a second deposit would duplicate, so a person looks first.
         _note(submission, DEPOSIT_FAILED + DEPOSIT_LOST)
         return ""
-    _note(submission, DEPOSIT_STARTED)
+    target = registry.target_for(submission.target)
+    return _noted(submission, DEPOSIT_STARTED, DEPOSIT_FAILED, lambda: target.submit(submission))
+
+
+def _noted(submission: Submission, started_note: str, failed_prefix: str, call: Callable[[], str]) -> str:
+    """Run an archive call, noting in the submission's history that it started and, if it fails,
+    why (the error is raised again, so the task's result shows it too)."""
+    _note(submission, started_note)
     try:
-        return registry.target_for(submission.target).submit(submission)
+        return call()
     except Exception as exc:
         text = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
-        _note(submission, DEPOSIT_FAILED + text)
+        _note(submission, failed_prefix + text)
         raise
+
+
+@dataclass(frozen=True)
+class ArchiveRelease:
+    """What the archive holds for a record whose access FAIRlight sets through its API."""
+
+    archive_date: datetime.date | None  # files restricted until then; None: public
+    set_at: datetime.datetime
+    in_step: bool  # the archive releases the files when the submission says
+    running_since: datetime.datetime | None  # an update is queued or running
+    error: str  # why the last update failed
+
+
+def archive_release(submission: Submission, *, now: datetime.datetime) -> ArchiveRelease | None:
+    """None where FAIRlight never set the record's access at the archive (deposits by hand)."""
+    if submission.archive_access_set_at is None or submission.state not in DEPOSITED:
+        return None
+    zone = submission.project.time_zone
+
+    def restricted_until(day: datetime.date | None) -> datetime.date | None:
+        return day if day is not None and not embargo.is_due(day, zone, now) else None
+
+    status = release_status(submission)
+    return ArchiveRelease(
+        archive_date=submission.archive_release_date,
+        set_at=submission.archive_access_set_at,
+        in_step=restricted_until(submission.release_date)
+        == restricted_until(submission.archive_release_date),
+        running_since=status.running_since,
+        error=status.error,
+    )
+
+
+def release_update_start(*, submission: Submission, user: User | None) -> bool:
+    """Queue sending the submission's release date to the archive; False where FAIRlight does
+    not manage the record's access there (deposited by hand), which is not an error."""
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if not release_update_possible(locked):
+            return False
+        _note(locked, RELEASE_QUEUED, user)
+        transaction.on_commit(lambda: release_update_task.enqueue(submission_id=locked.pk))
+    return True
+
+
+@task()
+def release_update_task(*, submission_id: int) -> str:
+    """Send the release date, as it is when the task runs, to the archive; a failure is recorded
+    with its message. Sending it twice (two quick changes, or a worker died and the task runs
+    again) sets the same access twice, which is harmless."""
+    submission = Submission.objects.select_related("project").filter(pk=submission_id).first()
+    if submission is None or not release_update_possible(submission):
+        return ""  # withdrawn, or released meanwhile
+    target = registry.target_for(submission.target)
+    return _noted(submission, RELEASE_STARTED, RELEASE_FAILED, lambda: target.update_release(submission))
 
 
 @task()

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/accession/", views.submission_accession, name="accession"),
     path("<int:pk>/package.zip", views.package_download, name="package_download"),
     path("<int:pk>/embargo/", views.submission_embargo, name="embargo"),
+    path("<int:pk>/release-update/", views.submission_release_update, name="release_update"),
     path("<int:pk>/publication-doi/", views.submission_publication_doi, name="publication_doi"),
 ]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -148,10 +149,29 @@ def _detail_context(submission: Submission, project_access: access.ProjectAccess
 @login_required
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission, project_access = _submission_for_user(request, pk)
-    template = "repositories/submission_detail.html"
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") in ("package", "deposit"):
-        template += "#" + request.headers["HX-Target"]
-    return render(request, template, _detail_context(submission, project_access))
+    context = _detail_context(submission, project_access)
+    panel = request.headers.get("HX-Target", "") if request.headers.get("HX-Request") else ""
+    if panel not in _PANELS:
+        return render(request, "repositories/submission_detail.html", context)
+    template, running = _PANELS[panel]
+    response = render(request, template, context)
+    # The panel polls while its task runs. Once the task has ended, the state badge, the
+    # actions and the messages around the panel are out of date too: reload the whole page.
+    if not running(context):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+# The parts of the submission page that poll while their task runs: their template and whether
+# the task still runs.
+_PANELS: dict[str, tuple[str, Callable[[dict[str, Any]], object]]] = {
+    "package": ("repositories/submission_detail.html#package", lambda c: c["submission"].is_building),
+    "deposit": ("repositories/submission_detail.html#deposit", lambda c: c["deposit"].running_since),
+    "archive-release": (
+        "repositories/embargo_section.html#archive-release",
+        lambda c: c["archive_release"] is not None and c["archive_release"].running_since,
+    ),
+}
 
 
 @login_required
@@ -303,6 +323,7 @@ def _embargo_context(submission: Submission) -> dict[str, Any]:
         "embargo_open": submission.state not in embargo.SETTLED,
         "embargo_changes": submission.embargo_changes.select_related("user"),
         "reminders": submission.reminders.all(),
+        "archive_release": tasks.archive_release(submission, now=now),
     }
 
 
@@ -342,6 +363,22 @@ def submission_embargo(request: HttpRequest, pk: int) -> HttpResponse:
         submission.refresh_from_db()
         messages.success(
             request, f"The release date changed from {old or 'none'} to {submission.release_date:%Y-%m-%d}."
+        )
+    return redirect(submission)
+
+
+@login_required
+@require_POST
+def submission_release_update(request: HttpRequest, pk: int) -> HttpResponse:
+    submission, _ = _submission_for_user(request, pk, needs=services.RELEASE_DATE_ROLE)
+    label = submission.get_target_display()
+    if tasks.release_update_start(submission=submission, user=authenticated_user(request)):
+        messages.success(request, f"The release date is being sent to {label}; this page shows the outcome.")
+    else:
+        messages.error(
+            request,
+            f"FAIRlight does not manage this record's access at {label}: it was not deposited through "
+            f"{label}'s API, or it is public or withdrawn. Change the release date at {label} itself.",
         )
     return redirect(submission)
 

@@ -238,6 +238,22 @@ class ZenodoClient:
         )
         return ZenodoRecord.from_json(data)
 
+    def update_access(self, *, record_id: str, access: Access, today: date | None = None) -> ZenodoRecord:
+        """Change the access of a published record (a new embargo date, or its files public now):
+        open it for editing, replace the access, publish the edit. The record keeps its id, DOI,
+        metadata and files. An edit left open by an earlier attempt is taken up again."""
+        problems = access_problems(access, today=today)
+        if problems:
+            raise ZenodoInvalid("The access settings are not valid:", problems)
+        self._json(
+            "POST",
+            self._draft_path(record_id),
+            expected=(201,),
+            doing=f"opening record {record_id} for editing",
+        )
+        self.set_access(record_id=record_id, access=access, today=today)
+        return self.publish(record_id=record_id)
+
     def publish(self, *, record_id: str) -> ZenodoRecord:
         """Publish the draft, after checking its files are all committed and within Zenodo's limits."""
         listing = self._files_listing(record_id)

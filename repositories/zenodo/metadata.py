@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from accounts.identifiers import orcid_check_digit
+from accounts.identifiers import bare_doi, orcid_check_digit
 from repositories.zenodo.errors import Problem, ZenodoInvalid
 
 # Zenodo's published limits per record (RDM_RECORDS_MAX_FILES_COUNT and the default quota).
@@ -173,14 +173,6 @@ def bare_ror(value: str) -> str:
     for prefix in ("https://ror.org/", "http://ror.org/", "ror.org/"):
         value = value.removeprefix(prefix)
     return value.lower()
-
-
-def bare_doi(value: str) -> str:
-    value = value.strip()
-    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
-        if value.lower().startswith(prefix):
-            value = value[len(prefix) :]
-    return value
 
 
 def edtf_level0_ok(value: str) -> bool:

@@ -111,6 +111,7 @@ class ZenodoTarget(RepositoryTarget):
     label_in_text = "Zenodo"
     rules = ZENODO_RULES
     can_submit = True
+    can_update_release = True
 
     # -- pre-flight --------------------------------------------------------------------------
 
@@ -230,6 +231,28 @@ class ZenodoTarget(RepositoryTarget):
             raise ValidationError(f"Reading a data file failed: {exc.strerror or exc}.") from None
         _record_outcome(submission, record, access, new_version=new_version)
         return record.id
+
+    def update_release(self, submission: Submission) -> str:
+        """Give the published record the submission's release date: files restricted until it,
+        or public once it has come ("release now"). Only the access changes on Zenodo."""
+        from repositories import services  # see _record_outcome
+
+        submission.refresh_from_db()
+        if submission.state not in DEPOSITED or not submission.accession:
+            raise ValidationError("Only a record Zenodo holds already gets a new release date there.")
+        access = record_access(submission)
+        try:
+            client_from_settings().update_access(
+                record_id=submission.accession, access=access, today=utc_today()
+            )
+        except ZenodoError as exc:
+            raise ValidationError(str(exc)) from None
+        services.submission_archive_access_set(
+            submission=submission,
+            until=access.embargo.until if access.embargo is not None else None,
+            archive=f"Zenodo (record {submission.accession})",
+        )
+        return submission.accession
 
 
 # -- what goes into the record ------------------------------------------------------------------
@@ -457,6 +480,10 @@ def _record_outcome(
                 )
             services.submission_record_accession(
                 submission=submission, accession=record.id, doi=record.doi, user=None
+            )
+            Submission.objects.filter(pk=submission.pk).update(
+                archive_release_date=access.embargo.until if access.embargo is not None else None,
+                archive_access_set_at=timezone.now(),
             )
             goal = State.EMBARGOED if embargoed else State.PUBLIC
             if submission.state != goal:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.identifiers import normalize_orcid, normalize_ror, validate_orcid, validate_ror
+from accounts.identifiers import bare_doi, normalize_orcid, normalize_ror, validate_orcid, validate_ror
 
 
 @pytest.mark.parametrize("orcid", ["0000-0002-1825-0097", "0000-0001-5109-3700", "0000-0002-1694-233X"])
@@ -38,3 +38,25 @@ def test_ror_checks() -> None:
     with pytest.raises(ValidationError, match="is not a ROR id"):
         validate_ror("13mstc592")
     assert normalize_ror("https://ror.org/03MSTC592") == "03mstc592"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "10.5281/zenodo.1234",
+        "  10.5281/zenodo.1234 ",
+        "https://doi.org/10.5281/zenodo.1234",
+        "http://doi.org/10.5281/zenodo.1234",
+        "https://dx.doi.org/10.5281/zenodo.1234",
+        "http://dx.doi.org/10.5281/zenodo.1234",
+        "HTTPS://DOI.ORG/10.5281/zenodo.1234",
+        "doi:10.5281/zenodo.1234",
+        "DOI: 10.5281/zenodo.1234",
+    ],
+)
+def test_every_way_of_writing_a_doi_gives_the_bare_doi(written: str) -> None:
+    assert bare_doi(written) == "10.5281/zenodo.1234"
+
+
+def test_what_is_not_a_doi_link_is_left_alone() -> None:
+    assert bare_doi("https://example.org/10.5281/zenodo.1234") == "https://example.org/10.5281/zenodo.1234"

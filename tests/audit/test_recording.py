@@ -23,7 +23,16 @@ from projects.notifications import invitation_token
 from repositories.models import State, Submission
 from tests.conftest import World, make_user
 from tests.dmp.test_madmp import loaded  # noqa: F401 - a fixture
-from tests.dmp.test_versions import PID, PURPOSE, SIZE, filled, horizon_v2, plan, save  # noqa: F401
+from tests.dmp.test_versions import (  # noqa: F401 - fixtures among them
+    DATASET_TITLE,
+    PID,
+    PURPOSE,
+    SIZE,
+    filled,
+    horizon_v2,
+    plan,
+    save,
+)
 
 Row = tuple[str, str | None, str, Any, Any]
 
@@ -59,6 +68,44 @@ def test_each_answer_save_is_one_event_with_old_and_new(world: World, plan: Plan
     assert first.object_label.startswith("Our DMP: ")
     assert first.actor_name == "editor"
     assert sized.object_label.endswith("(Dataset 1)")
+
+
+def test_planned_dataset_changes_are_one_event_each(world: World, plan: Plan) -> None:  # noqa: F811 - the imported fixture
+    url = f"/plans/{plan.pk}/blocks/"
+    editor = world.client("editor")
+    editor.post(url, {"action": "add", "title": "Light-sheet"})
+    plan.refresh_from_db()
+    first, second = (block["id"] for block in plan.blocks)
+    save(plan, world.users["editor"], SIZE, "40", second)
+    save(plan, world.users["editor"], DATASET_TITLE, "Light-sheet stacks", second)
+    editor.post(url, {"action": "rename", "block": second, "title": "Light-sheet, 2026"})
+    editor.post(url, {"action": "rename", "block": second, "title": "Light-sheet, 2026"})  # no change
+    editor.post(url, {"action": "up", "block": second})  # order only: not audited
+    editor.post(url, {"action": "remove", "block": second})
+    world.client("viewer").post(url, {"action": "remove", "block": first})  # refused: no event
+    editor.post(url, {"action": "remove", "block": first})  # the last one stays: no event
+    blocks = [row for row in events() if row[0] != Action.ANSWER_CHANGED]
+    assert blocks == [
+        (Action.PLANNED_DATASET_ADDED, "editor", "plan", None, "Light-sheet"),
+        (Action.PLANNED_DATASET_RENAMED, "editor", "plan", "Light-sheet", "Light-sheet, 2026"),
+        (Action.PLANNED_DATASET_REMOVED, "editor", "plan", "Light-sheet, 2026", None),
+    ]
+    removed = AuditEvent.objects.get(action=Action.PLANNED_DATASET_REMOVED)
+    assert removed.note == "2 answers removed with it"
+    assert removed.object_id == plan.pk
+
+
+def test_first_answers_written_at_once_are_one_event(world: World, loaded: None) -> None:  # noqa: F811 - the imported fixture
+    from dmp.demo import demo_plan_ensure
+
+    demo = demo_plan_ensure(project=world.project, user=world.users["owner"])
+    assert demo is not None
+    (event,) = AuditEvent.objects.all()
+    count = demo.answers.count()
+    assert (event.action, event.actor, event.object_id, event.new) == (
+        Action.ANSWERS_CREATED, world.users["owner"], demo.pk, count
+    )  # fmt: skip
+    assert event.note == f"{count} answers from the demo plan's examples"
 
 
 def test_refused_answer_saves_write_no_event(world: World, plan: Plan) -> None:  # noqa: F811 - the imported fixture
@@ -358,7 +405,10 @@ def test_accepting_an_invitation_is_one_event_by_the_newcomer(world: World) -> N
     client = world.client("viewer")
     client.force_login(newcomer)
     assert client.post(f"/projects/invitations/{token}/").status_code == 302
-    assert events() == [(Action.INVITATION_ACCEPTED, "newcomer", "membership", None, "editor")]
+    assert events() == [
+        (Action.INVITATION_SENT, "manager", "invitation", None, "editor"),
+        (Action.INVITATION_ACCEPTED, "newcomer", "membership", None, "editor"),
+    ]
     # A member invited (at another address) to a higher role: old → new.
     project_services.invitation_accept(
         token=invitation_token(_invite(world, "viewer@home.example.org", Role.MANAGER)),
@@ -373,7 +423,32 @@ def test_a_used_invitation_writes_no_event(world: World) -> None:
     count = AuditEvent.objects.count()
     with pytest.raises(project_services.InvitationInvalid):
         project_services.invitation_accept(token=token, user=make_user("another"))
-    assert AuditEvent.objects.count() == count == 1
+    assert AuditEvent.objects.count() == count == 2  # sent, accepted
+
+
+def test_sending_renewing_and_withdrawing_an_invitation_are_one_event_each(world: World) -> None:
+    _invite(world, "guest@example.org", Role.VIEWER)
+    _invite(world, "GUEST@example.org", Role.EDITOR)  # the open invitation renewed, with a new role
+    invitation = Invitation.objects.get()
+    url = f"/projects/{world.project.pk}/invitations/{invitation.pk}/revoke/"
+    assert world.client("editor").post(url).status_code == 403
+    assert world.client("manager").post(url).status_code == 302
+    assert events() == [
+        (Action.INVITATION_SENT, "manager", "invitation", None, "viewer"),
+        (Action.INVITATION_SENT, "manager", "invitation", "viewer", "editor"),
+        (Action.INVITATION_WITHDRAWN, "manager", "invitation", "editor", None),
+    ]
+    assert set(AuditEvent.objects.values_list("object_label", "object_id")) == {
+        ("guest@example.org", invitation.pk)
+    }
+
+
+def test_refused_invitations_write_no_event(world: World) -> None:
+    with pytest.raises(PermissionDenied):  # only owners invite owners
+        _invite(world, "boss@example.org", Role.OWNER)
+    with pytest.raises(ValidationError):  # already a member
+        _invite(world, world.users["viewer"].email, Role.EDITOR)
+    assert AuditEvent.objects.count() == 0
 
 
 def test_events_stay_with_their_project(world: World) -> None:

@@ -269,6 +269,9 @@ MATRICES: dict[str, dict[str, set[str]]] = {
         "test_web_deposit_matrix": {"repositories:deposit"},
         "test_api_deposit_matrix": {"submission-deposit POST"},
     },
+    "tests/repositories/test_zenodo_release.py": {
+        "test_web_release_update_matrix": {"repositories:release_update"},
+    },
     "tests/repositories/test_embargo_access.py": {
         "test_web_matrix": {"repositories:embargo", "repositories:publication_doi", "embargoes:project"},
         "test_everyone_logged_in_has_an_embargo_dashboard": {"embargoes:dashboard"},

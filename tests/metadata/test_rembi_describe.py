@@ -115,6 +115,16 @@ def test_malformed_values_are_refused_with_the_field_named(world: World, scanned
     assert not RembiRecord.objects.exists()
 
 
+def test_an_error_only_in_a_nested_entry_is_refused_too(world: World, scanned: Dataset) -> None:
+    """The study's own fields are fine; one author's ORCID iD is not: 400, the field named."""
+    response = _post_study(world.client("editor"), scanned, **{"author-0-orcid": "0000-0002-1825"})
+    page = response.content.decode()  # type: ignore[attr-defined]
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert 'value="0000-0002-1825"' in page  # what they typed stays in the form
+    assert "An ORCID iD without its URL prefix" in page
+    assert not RembiRecord.objects.exists()
+
+
 def test_a_stale_edit_is_refused_and_shows_both_versions(world: World, scanned: Dataset) -> None:
     _post_study(world.client("editor"), scanned)
     study = RembiRecord.objects.get(class_name="Study")

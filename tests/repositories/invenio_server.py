@@ -16,7 +16,9 @@ the InvenioRDM REST API reference and record schema:
   commit reports ``checksum: "md5:…"``; at most ``max_files`` files and ``quota_bytes`` bytes;
 - ``POST /api/records/{id}/versions`` makes a new draft under the same parent, without
   publication date, version or files until ``files-import``;
-- a published record cannot be changed: it has no draft, and writes to it are refused.
+- a published record changes only through an edit (``POST /api/records/{id}/draft``): the edit's
+  metadata and access may change, its files are locked (read only), and publishing it updates the
+  record in place, with the same id and DOI; the record shows its published state until then.
 
 Tests can make the next requests fail (``fail_next``), hang (``stall_next``) or store one
 upload's bytes corrupted (``corrupt_upload``), and read ``requests`` to see what was sent.
@@ -125,6 +127,14 @@ class StoredFile:
 
 
 @dataclass
+class Edit:
+    """A published record opened for editing: what publishing the edit will make of it."""
+
+    metadata: dict[str, Any]
+    access: dict[str, Any]
+
+
+@dataclass
 class StoredRecord:
     id: str
     parent_id: str
@@ -139,6 +149,7 @@ class StoredRecord:
     revision: int = 1
     created: str = field(default_factory=_now)
     updated: str = field(default_factory=_now)
+    edit: Edit | None = None
 
 
 @dataclass
@@ -212,6 +223,7 @@ class InvenioServer:
             ("GET", re.compile(_RECORD + "$"), self._get_record),
             ("GET", re.compile(_RECORD + "/files$"), self._record_files),
             ("POST", re.compile(_RECORD + "/versions$"), self._new_version),
+            ("POST", re.compile(_RECORD + "/draft$"), self._edit),
             ("GET", re.compile(_RECORD + "/draft$"), self._get_draft),
             ("PUT", re.compile(_RECORD + "/draft$"), self._update_draft),
             ("GET", re.compile(_RECORD + "/draft/files$"), self._draft_files),
@@ -298,15 +310,22 @@ class InvenioServer:
 
     # --- lookups ----------------------------------------------------------------------------------
 
-    def _draft(self, record_id: str) -> StoredRecord:
+    def _draft(self, record_id: str, *, edit: bool = False) -> StoredRecord:
+        """The draft, or with ``edit`` also a published record opened for editing; the files of
+        such a record are locked, so file writes (``edit`` False) are refused."""
         record = self.records.get(record_id)
         if record is None:
             raise ApiError(404, "The persistent identifier does not exist.")
-        if record.published:
+        if record.published and record.edit is None:
             raise ApiError(
                 404,
-                f"Record {record_id} is published and has no draft: published records cannot be changed. "
-                "Create a new version instead.",
+                f"Record {record_id} is published and has no draft: edit it first "
+                f"(POST /api/records/{record_id}/draft) or create a new version.",
+            )
+        if record.published and not edit:
+            raise ApiError(
+                400,
+                f"The files of published record {record_id} are locked; create a new version to change them.",
             )
         return record
 
@@ -341,20 +360,39 @@ class InvenioServer:
             self.records[record.id] = record
             return 201, self._record_json(record)
 
+    def _edit(self, *, body: _Body, id: str) -> tuple[int, dict[str, Any]]:
+        """Open a published record for editing; an edit already open is returned as it is."""
+        with self._lock:
+            record = self._published(id)
+            if record.edit is None:
+                record.edit = Edit(
+                    metadata=copy.deepcopy(record.metadata), access=copy.deepcopy(record.access)
+                )
+            return 201, self._record_json(record, as_draft=True)
+
     def _get_draft(self, *, body: _Body, id: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
-            return 200, self._record_json(self._draft(id))
+            return 200, self._record_json(self._draft(id, edit=True), as_draft=True)
 
     def _update_draft(self, *, body: _Body, id: str) -> tuple[int, dict[str, Any]]:
         metadata, access, files_enabled = self._load(body.json())
         with self._lock:
-            record = self._draft(id)
-            if not files_enabled and record.files:
-                raise ApiError(400, "Files cannot be disabled while the draft has files; delete them first.")
-            record.metadata, record.access, record.files_enabled = metadata, access, files_enabled
+            record = self._draft(id, edit=True)
+            if record.edit is not None:
+                if files_enabled != record.files_enabled:
+                    raise ApiError(
+                        400, f"The files of published record {id} are locked; files.enabled cannot change."
+                    )
+                record.edit.metadata, record.edit.access = metadata, access
+            else:
+                if not files_enabled and record.files:
+                    raise ApiError(
+                        400, "Files cannot be disabled while the draft has files; delete them first."
+                    )
+                record.metadata, record.access, record.files_enabled = metadata, access, files_enabled
             record.revision += 1
             record.updated = _now()
-            return 200, self._record_json(record)
+            return 200, self._record_json(record, as_draft=True)
 
     def _load(self, document: object) -> tuple[dict[str, Any], dict[str, Any], bool]:
         """Check a draft body: the schema and the access rules are hard errors; metadata gaps are not."""
@@ -384,7 +422,7 @@ class InvenioServer:
 
     def _draft_files(self, *, body: _Body, id: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
-            return 200, self._files_json(self._draft(id))
+            return 200, self._files_json(self._draft(id, edit=True))
 
     def _record_files(self, *, body: _Body, id: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
@@ -420,7 +458,7 @@ class InvenioServer:
 
     def _file_entry(self, *, body: _Body, id: str, key: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
-            return 200, self._file_json(id, self._file(self._draft(id), key))
+            return 200, self._file_json(id, self._file(self._draft(id, edit=True), key))
 
     def _delete_file(self, *, body: _Body, id: str, key: str) -> tuple[int, None]:
         with self._lock:
@@ -489,7 +527,9 @@ class InvenioServer:
 
     def _publish(self, *, body: _Body, id: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
-            record = self._draft(id)
+            record = self._draft(id, edit=True)
+            if record.edit is not None:
+                return self._publish_edit(record)
             errors = _metadata_errors(record.metadata) + _access_errors(record.access)
             if record.files_enabled and not record.files:
                 errors.append(
@@ -519,6 +559,17 @@ class InvenioServer:
             parent.version_count = max(parent.version_count, record.version_index)
             return 202, self._record_json(record)
 
+    def _publish_edit(self, record: StoredRecord) -> tuple[int, dict[str, Any]]:
+        edit = record.edit
+        assert edit is not None
+        errors = _metadata_errors(edit.metadata) + _access_errors(edit.access)
+        if errors:
+            raise ApiError(400, VALIDATION_FAILED, errors)
+        record.metadata, record.access, record.edit = edit.metadata, edit.access, None
+        record.revision += 1
+        record.updated = _now()
+        return 202, self._record_json(record)
+
     def _get_record(self, *, body: _Body, id: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
             return 200, self._record_json(self._published(id))
@@ -547,18 +598,23 @@ class InvenioServer:
 
     # --- JSON -------------------------------------------------------------------------------------
 
-    def _record_json(self, record: StoredRecord) -> dict[str, Any]:
+    def _record_json(self, record: StoredRecord, *, as_draft: bool = False) -> dict[str, Any]:
+        """The record as the API shows it; ``as_draft`` shows an open edit instead of what is
+        published."""
         parent = self.parents[record.parent_id]
         api = f"{self.base_url}/api/records/{record.id}"
+        editing = as_draft and record.edit is not None
+        metadata = record.edit.metadata if editing and record.edit else record.metadata
+        access = record.edit.access if editing and record.edit else record.access
         data: dict[str, Any] = {
             "id": record.id,
             "created": record.created,
             "updated": record.updated,
             "revision_id": record.revision,
             "is_published": record.published,
-            "is_draft": not record.published,
-            "metadata": copy.deepcopy(record.metadata),
-            "access": {**copy.deepcopy(record.access), "status": _access_status(record)},
+            "is_draft": not record.published or editing,
+            "metadata": copy.deepcopy(metadata),
+            "access": {**copy.deepcopy(access), "status": _access_status(access, record.files_enabled)},
             "files": {"enabled": record.files_enabled, "order": []},
             "parent": {
                 "id": parent.id,
@@ -573,7 +629,7 @@ class InvenioServer:
             },
             "links": (
                 {"self": api, "self_html": f"{self.base_url}/records/{record.id}", "files": f"{api}/files"}
-                if record.published
+                if record.published and not editing
                 else {
                     "self": f"{api}/draft",
                     "self_html": f"{self.base_url}/uploads/{record.id}",
@@ -582,8 +638,8 @@ class InvenioServer:
                 }
             ),
         }
-        if not record.published:
-            errors = _metadata_errors(record.metadata)
+        if not record.published or editing:
+            errors = _metadata_errors(metadata)
             if errors:
                 data["errors"] = errors
         return data
@@ -619,13 +675,12 @@ def _pid(doi: str) -> dict[str, str]:
     return {"identifier": doi, "provider": "datacite", "client": "datacite"}
 
 
-def _access_status(record: StoredRecord) -> str:
-    access = record.access
+def _access_status(access: dict[str, Any], files_enabled: bool) -> str:
     if access["embargo"]["active"]:
         return "embargoed"
     if access["record"] == "restricted" or access["files"] == "restricted":
         return "restricted"
-    return "open" if record.files_enabled else "metadata-only"
+    return "open" if files_enabled else "metadata-only"
 
 
 def _access_errors(access: dict[str, Any], *, explicit_inactive: bool = False) -> list[dict[str, Any]]:

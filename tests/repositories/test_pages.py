@@ -93,6 +93,8 @@ def test_the_report_in_plain_words_then_build_and_download(
     assert fragment.lstrip().startswith('<section id="package"')
     assert "Download the package (ZIP)" in fragment
     assert "every 2s" not in fragment
+    # The state above the panel changed with the build: the browser reloads the whole page.
+    assert editor.get(f"/submissions/{submission.pk}/", **HTMX)["HX-Refresh"] == "true"  # type: ignore[arg-type]
     page = editor.get(f"/submissions/{submission.pk}/").content.decode()
     assert "Next steps" in page
     assert "load pagetab/submission.tsv" in page

@@ -621,16 +621,59 @@ def test_published_records_cannot_be_changed(
     client.upload_files(record_id=draft.id, files=three_files[:1])
     record = client.publish(record_id=draft.id)
 
-    with pytest.raises(ZenodoError, match="published records cannot be changed") as caught:
+    with pytest.raises(ZenodoError, match="is published and has no draft") as caught:
         client.upload_file(record_id=record.id, file=three_files[1])
     assert caught.value.status == 404
-    with pytest.raises(ZenodoError, match="Create a new version"):
+    with pytest.raises(ZenodoError, match="create a new version"):
         client.update_draft(record_id=record.id, metadata=metadata(title="Renamed"), access=Access())
-    with pytest.raises(ZenodoError, match="published records cannot be changed"):
+    with pytest.raises(ZenodoError, match="is published and has no draft"):
         client.delete_draft_file(record_id=record.id, key=three_files[0].name)
     assert raw_request(zenodo, "PUT", f"/api/records/{record.id}", {"metadata": {}})[0] == 405
     assert zenodo.records[record.id].metadata["title"] == metadata().title
     assert list(zenodo.records[record.id].files) == [three_files[0].name]
+
+
+def test_the_access_of_a_published_record_changes_in_place_and_its_files_stay_locked(
+    zenodo: InvenioServer, client: ZenodoClient, three_files: list[FileToUpload]
+) -> None:
+    draft = client.create_draft(metadata=metadata(), access=Access())
+    client.upload_files(record_id=draft.id, files=three_files[:1])
+    client.set_access(record_id=draft.id, access=embargoed())
+    record = client.publish(record_id=draft.id)
+    later = NEXT_YEAR + timedelta(days=90)
+
+    # An edit is open: the record shows what is published, the draft what will be; files are locked.
+    status, opened = raw_request(zenodo, "POST", f"/api/records/{record.id}/draft")
+    assert (status, opened["id"], opened["is_draft"], opened["is_published"]) == (201, record.id, True, True)
+    with pytest.raises(ZenodoError, match="are locked") as locked:
+        client.upload_file(record_id=record.id, file=three_files[1])
+    assert locked.value.status == 400
+    with pytest.raises(ZenodoError, match="are locked"):
+        client.delete_draft_file(record_id=record.id, key=three_files[0].name)
+    client.set_access(record_id=record.id, access=embargoed(later))
+    assert client.get_record(record_id=record.id).embargo_until == NEXT_YEAR
+    assert client.get_draft(record_id=record.id).embargo_until == later
+
+    # update_access takes up the open edit, publishes it, and the record keeps its id and DOI.
+    updated = client.update_access(record_id=record.id, access=embargoed(later + timedelta(days=1)))
+    assert (updated.id, updated.doi, updated.is_published) == (record.id, record.doi, True)
+    assert updated.embargo_until == later + timedelta(days=1)
+    assert updated.data["metadata"] == record.data["metadata"]
+    assert list(zenodo.records[record.id].files) == [three_files[0].name]
+
+    public = client.update_access(record_id=record.id, access=Access())
+    assert public.embargo_until is None
+    assert public.access["status"] == "open"
+    assert zenodo.records[record.id].edit is None
+    assert len(zenodo.records) == 1  # no new version, no second record
+
+
+def test_an_invalid_access_is_refused_before_the_record_is_opened(
+    zenodo: InvenioServer, client: ZenodoClient
+) -> None:
+    with pytest.raises(ZenodoInvalid, match="access settings are not valid"):
+        client.update_access(record_id="1", access=embargoed(date(2000, 1, 1)))
+    assert zenodo.requests == []
 
 
 # --- checksums ------------------------------------------------------------------------------------

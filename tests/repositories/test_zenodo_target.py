@@ -275,9 +275,11 @@ def test_submit_to_zenodo_publishes_an_embargoed_record_and_records_its_doi(
 
     with django_capture_on_commit_callbacks(execute=True):
         manager.post(f"/submissions/{zenodo_packaged.pk}/deposit/")
-    fragment = manager.get(
+    polled = manager.get(
         f"/submissions/{zenodo_packaged.pk}/", headers={"HX-Request": "true", "HX-Target": "deposit"}
-    ).content.decode()
+    )
+    assert "HX-Refresh" not in polled  # still running: only the panel is swapped
+    fragment = polled.content.decode()
     assert fragment.strip().startswith('<section id="deposit"')
     assert "<h1>" not in fragment
     assert 'hx-trigger="every 2s"' in fragment
