@@ -172,3 +172,8 @@ class RepositoryTarget(ABC):
         raise SubmitNotSupported(
             f"FAIRlight cannot change the release date at {self.label_in_text}; change it there too."
         )
+
+    def confirm_release(self, submission: Submission) -> bool:
+        """Once the archive's release date has come: if the archive shows the files to everyone,
+        record that (the submission becomes public) and return True; False while it does not."""
+        raise SubmitNotSupported(f"FAIRlight cannot read the access of records at {self.label_in_text}.")

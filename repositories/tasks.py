@@ -209,6 +209,40 @@ def release_update_task(*, submission_id: int) -> str:
     return _noted(submission, RELEASE_STARTED, RELEASE_FAILED, lambda: target.update_release(submission))
 
 
+def releases_to_confirm(*, now: datetime.datetime) -> list[int]:
+    """Embargoed submissions whose release date at the archive has come, where FAIRlight set
+    that date through the archive's API and so can read whether the files are public now."""
+    candidates = Submission.objects.filter(
+        state=State.EMBARGOED, archive_access_set_at__isnull=False, archive_release_date__isnull=False
+    ).select_related("project")
+    return [
+        submission.pk
+        for submission in candidates
+        if registry.is_available(submission.target)
+        and registry.target_for(submission.target).can_update_release
+        and submission.archive_release_date is not None
+        and embargo.is_due(submission.archive_release_date, submission.project.time_zone, now)
+    ]
+
+
+def release_checks_queue(*, now: datetime.datetime | None = None) -> int:
+    """Queue a check of each record whose release date has come (run by ``embargo_sweep``)."""
+    due = releases_to_confirm(now=now or timezone.now())
+    for pk in due:
+        release_check_task.enqueue(submission_id=pk)
+    return len(due)
+
+
+@task()
+def release_check_task(*, submission_id: int) -> bool:
+    """Mark the submission public if the archive shows its files to everyone now; a failure to
+    ask is the task's error, and the next sweep asks again."""
+    submission = Submission.objects.select_related("project").filter(pk=submission_id).first()
+    if submission is None or submission.state != State.EMBARGOED:
+        return False
+    return registry.target_for(submission.target).confirm_release(submission)
+
+
 @task()
 def send_embargo_reminder(*, reminder_id: int) -> bool:
     """Email a claimed embargo reminder; False when it was sent already or no longer applies."""

@@ -254,6 +254,22 @@ class ZenodoTarget(RepositoryTarget):
         )
         return submission.accession
 
+    def confirm_release(self, submission: Submission) -> bool:
+        """Zenodo lifts an embargo itself on its date; once the record shows the files to everyone,
+        the submission is public."""
+        from repositories import services  # see _record_outcome
+
+        try:
+            record = client_from_settings().get_record(record_id=submission.accession)
+        except ZenodoError as exc:
+            raise ValidationError(str(exc)) from None
+        if record.embargo_until is not None or record.access.get("files") != "public":
+            return False
+        services.submission_archive_access_set(
+            submission=submission, until=None, archive=f"Zenodo (record {submission.accession})"
+        )
+        return True
+
 
 # -- what goes into the record ------------------------------------------------------------------
 

@@ -267,6 +267,15 @@ class InvenioServer:
         with self._lock:
             self._corrupt.add(key)
 
+    def lift_embargo(self, record_id: str) -> None:
+        """Do what InvenioRDM's scheduled task does once an embargo's date has come: the files
+        become public and the embargo inactive (its date stays, as a record of it)."""
+        with self._lock:
+            record = self._published(record_id)
+            record.access["files"] = "public"
+            record.access["embargo"]["active"] = False
+            record.revision += 1
+
     def paths(self, method: str | None = None) -> list[str]:
         return [path for verb, path in self.requests if method in {None, verb}]
 

@@ -4,10 +4,12 @@ submission page, which offers to send the date again; records deposited by hand 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from repositories import services
@@ -257,3 +259,41 @@ def test_the_past_is_compared_as_released(world: World, deposited: Submission) -
     status = archive_release(deposited, now=timezone.now())
     assert status is not None
     assert not status.in_step
+
+
+def sweep() -> str:
+    out = io.StringIO()
+    call_command("embargo_sweep", stdout=out)
+    return out.getvalue()
+
+
+def test_the_sweep_marks_the_submission_public_once_zenodo_has_lifted_the_embargo(
+    world: World,
+    configured: InvenioServer,  # noqa: F811
+    deposited: Submission,
+    run_tasks: Callable[[], None],
+) -> None:
+    assert sweep().endswith("0 records at the archive to check for release.\n")  # the date lies ahead
+    Submission.objects.filter(pk=deposited.pk).update(
+        release_date=in_days(-1), archive_release_date=in_days(-1)
+    )
+
+    assert sweep().endswith("1 record at the archive to check for release.\n")
+    run_tasks()
+    deposited.refresh_from_db()
+    assert deposited.state == State.EMBARGOED  # Zenodo has not lifted it yet: nothing changes
+    assert "overdue" in world.client("manager").get(f"/submissions/{deposited.pk}/").content.decode().lower()
+
+    configured.lift_embargo(deposited.accession)
+    sweep()
+    run_tasks()
+    deposited.refresh_from_db()
+    assert deposited.state == State.PUBLIC
+    assert deposited.archive_release_date is None
+    assert events(deposited)[-1] == (
+        "embargoed",
+        "public",
+        None,
+        f"The files are public on Zenodo (record {deposited.accession}).",
+    )
+    assert sweep().endswith("0 records at the archive to check for release.\n")
