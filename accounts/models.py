@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -49,12 +50,34 @@ def hash_token(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
-    def matching(self, key: str) -> ApiTokenQuerySet:
+class SecretKeyQuerySet[M: models.Model](models.QuerySet[M]):
+    def matching(self, key: str) -> Self:
+        """The rows whose stored digest is that of ``key`` (at most one: key_hash is unique)."""
         return self.filter(key_hash=hash_token(key))
 
 
-class ApiToken(models.Model):
+class SecretKey:
+    """What a model that hands out a secret key (with ``prefix`` and ``key_hash`` fields) does
+    with it: it makes the key, and keeps only its first characters and its digest."""
+
+    prefix: str
+    key_hash: str
+
+    @staticmethod
+    def new_key() -> str:
+        # 32 random bytes: guessing a key is hopeless, so no rate limit is needed to protect them.
+        return secrets.token_urlsafe(32)
+
+    def set_key(self, key: str) -> None:
+        self.prefix = key[:8]
+        self.key_hash = hash_token(key)
+
+
+class ApiTokenQuerySet(SecretKeyQuerySet["ApiToken"]):
+    pass
+
+
+class ApiToken(SecretKey, models.Model):
     """A personal API token; only its SHA-256 is stored, so a database leak reveals no token."""
 
     user = models.ForeignKey(
@@ -82,11 +105,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
-
-    @staticmethod
-    def new_key() -> str:
-        return secrets.token_urlsafe(32)
-
-    def set_key(self, key: str) -> None:
-        self.prefix = key[:8]
-        self.key_hash = hash_token(key)

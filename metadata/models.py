@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import secrets
 import zlib
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import hash_token
+from accounts.models import SecretKey, SecretKeyQuerySet
 from metadata.imaging.formats import FORMAT_LABELS, Format
 from projects.models import Facility, Project, StorageRoot
 
@@ -438,12 +437,11 @@ class AnnotationColumn(models.Model):
         return value
 
 
-class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
-    def matching(self, key: str) -> ShareLinkQuerySet:
-        return self.filter(key_hash=hash_token(key))
+class ShareLinkQuerySet(SecretKeyQuerySet["ShareLink"]):
+    pass
 
 
-class ShareLink(models.Model):
+class ShareLink(SecretKey, models.Model):
     """A time-limited, revocable address that shows one dataset's metadata and chosen files to
     someone without an account. Only the SHA-256 of its key is stored, so the database alone
     cannot open a link."""
@@ -497,15 +495,6 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset}: {self.note or self.prefix + '…'}"
-
-    @staticmethod
-    def new_key() -> str:
-        # 32 random bytes: guessing a link is hopeless, so no rate limit is needed.
-        return secrets.token_urlsafe(32)
-
-    def set_key(self, key: str) -> None:
-        self.prefix = key[:8]
-        self.key_hash = hash_token(key)
 
 
 class ShareAccess(models.Model):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import hash_token
+from accounts.models import SecretKey, SecretKeyQuerySet
 from metadata.models import Dataset
 from projects.models import Project
 
@@ -310,12 +309,11 @@ class ReminderSent(models.Model):
         return f"{self.submission}: {self.offset_days} days before {self.release_date}"
 
 
-class CalendarFeedTokenQuerySet(models.QuerySet["CalendarFeedToken"]):
-    def matching(self, key: str) -> CalendarFeedTokenQuerySet:
-        return self.filter(key_hash=hash_token(key))
+class CalendarFeedTokenQuerySet(SecretKeyQuerySet["CalendarFeedToken"]):
+    pass
 
 
-class CalendarFeedToken(models.Model):
+class CalendarFeedToken(SecretKey, models.Model):
     """The secret address of a person's calendar of release dates; only its SHA-256 is stored."""
 
     user = models.ForeignKey(
@@ -344,11 +342,3 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.prefix}…)"
-
-    @staticmethod
-    def new_key() -> str:
-        return secrets.token_urlsafe(32)
-
-    def set_key(self, key: str) -> None:
-        self.prefix = key[:8]
-        self.key_hash = hash_token(key)
