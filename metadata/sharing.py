@@ -14,7 +14,6 @@ to people outside the project is a decision for those who manage it, as inviting
 from __future__ import annotations
 
 import datetime
-import io
 import os
 import zipfile
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from django.utils import timezone
 from accounts.models import User
 from metadata.models import REMBI_CLASS_CHOICES, Dataset, ImageFile, RembiRecord, ShareAccess, ShareLink
 from metadata.rembi import CORE_CLASSES
+from metadata.zipstream import zip_chunks
 from projects import access
 from projects.storage import PathOutsideRoot, resolve_within
 
@@ -292,25 +292,6 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-class _Sink(io.RawIOBase):
-    """A write-only stream whose bytes are taken out as they arrive (the ZIP is never whole in memory)."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self.buffer += data
-        return len(data)
-
-    def take(self) -> bytes:
-        chunk = bytes(self.buffer)
-        self.buffer.clear()
-        return chunk
-
-
 def _folder_members(folder: Path) -> list[Path]:
     """The files below an OME-Zarr folder; links leading out of it are left out, not followed."""
     members = []
@@ -327,17 +308,12 @@ def _folder_members(folder: Path) -> list[Path]:
 
 
 def _zip_chunks(folder: Path) -> Iterator[bytes]:
-    sink = _Sink()
+    # A generator: the folder is listed when the download starts, like the rest of the stream.
+    members = (
+        (path, (Path(folder.name) / path.relative_to(folder)).as_posix()) for path in _folder_members(folder)
+    )
     # Stored, not deflated: OME-Zarr chunks are compressed already.
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for path in _folder_members(folder):
-            arcname = (Path(folder.name) / path.relative_to(folder)).as_posix()
-            with path.open("rb") as source, archive.open(arcname, "w", force_zip64=True) as dest:
-                while chunk := source.read(CHUNK):
-                    dest.write(chunk)
-                    yield sink.take()
-            yield sink.take()
-    yield sink.take()
+    return zip_chunks(members, compression=zipfile.ZIP_STORED)
 
 
 def file_download(

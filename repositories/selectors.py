@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 from django.db.models import QuerySet
 
 from metadata.models import Dataset, RembiRecord
+from metadata.zipstream import zip_chunks
 from projects.access import AnyUser, visible_projects
 from projects.models import Project
 from repositories import registry
@@ -20,7 +20,6 @@ from repositories.router import Advice, Modality, recommend
 
 # States reached only through their own action: the pre-flight check, the build, the accession.
 _BY_ACTION = (State.CHECKED, State.PACKAGED, State.ACCESSIONED)
-ZIP_CHUNK = 1024 * 1024
 
 
 def submissions_visible_to(user: AnyUser) -> QuerySet[Submission]:
@@ -86,39 +85,11 @@ def package_entries(submission: Submission) -> list[PackageEntry]:
     ]
 
 
-class _Sink(io.RawIOBase):
-    """A write-only stream whose bytes are taken out as they arrive (the zip is never whole in memory)."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self.buffer += data
-        return len(data)
-
-    def take(self) -> bytes:
-        chunk = bytes(self.buffer)
-        self.buffer.clear()
-        return chunk
-
-
 def package_zip_chunks(submission: Submission) -> Iterator[bytes]:
     """The package folder as a ZIP (ZIP64 where needed), streamed in pieces."""
     folder = Path(submission.package_path)
-    sink = _Sink()
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file():
-                continue
-            with (
-                path.open("rb") as source,
-                archive.open(path.relative_to(folder).as_posix(), "w", force_zip64=True) as dest,
-            ):
-                while chunk := source.read(ZIP_CHUNK):
-                    dest.write(chunk)
-                    yield sink.take()
-            yield sink.take()
-    yield sink.take()
+    # A generator: the folder is listed when the download starts, like the rest of the stream.
+    members = (
+        (path, path.relative_to(folder).as_posix()) for path in sorted(folder.rglob("*")) if path.is_file()
+    )
+    return zip_chunks(members, compression=zipfile.ZIP_DEFLATED)
