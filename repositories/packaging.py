@@ -121,6 +121,15 @@ def all_files(description: Description) -> Iterator[tuple[DatasetDescription, Im
             yield described, image
 
 
+def name_parts(display_name: str) -> tuple[str, str]:
+    """(family name, given name) of a REMBI author from "Josiah Carberry" or "Carberry, Josiah"."""
+    if "," in display_name:
+        family, given = display_name.split(",", 1)
+        return family.strip(), given.strip()
+    parts = display_name.split()
+    return (parts[-1], " ".join(parts[:-1])) if parts else ("", "")
+
+
 def write_tsv(path: Path, rows: Iterable[list[str]]) -> None:
     """Tab-separated values; a value with a tab, quote or line break is quoted (RFC 4180 style)."""
     path.parent.mkdir(parents=True, exist_ok=True)

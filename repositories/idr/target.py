@@ -61,6 +61,7 @@ from repositories.packaging import (
     DatasetDescription,
     Description,
     describe,
+    name_parts,
     write_manifest,
     write_readme,
 )
@@ -593,20 +594,11 @@ def _screen(description: Description, described: DatasetDescription) -> Screen |
     )
 
 
-def _name_parts(display_name: str) -> tuple[str, str]:
-    """(last name, first name) from "Josiah Carberry" or "Carberry, Josiah"."""
-    if "," in display_name:
-        last, first = display_name.split(",", 1)
-        return last.strip(), first.strip()
-    parts = display_name.split()
-    return (parts[-1], " ".join(parts[:-1])) if parts else ("", "")
-
-
 def _contacts(authors: Iterable[dict[str, Any]]) -> list[Contact]:
     contacts = []
     submitter_named = False
     for author in authors:
-        last, first = _name_parts(str(author.get("display_name") or ""))
+        last, first = name_parts(str(author.get("display_name") or ""))
         roles = [str(author["role"])] if author.get("role") else []
         # The first author with an e-mail address speaks for the study to the curators.
         if author.get("contact_email") and not submitter_named:
@@ -628,7 +620,7 @@ def _contacts(authors: Iterable[dict[str, Any]]) -> list[Contact]:
 def _name_suffix(study: dict[str, Any], title: str) -> str:
     """IDR's "lastname-topic" study name, from the first author and the first keyword or the title."""
     authors = study.get("author") or []
-    last = _name_parts(str(authors[0].get("display_name") or ""))[0] if authors else ""
+    last = name_parts(str(authors[0].get("display_name") or ""))[0] if authors else ""
     keywords = study.get("keyword") or []
     topic = str(keywords[0]) if keywords else title
     words = [slugify(last), *slugify(topic).split("-")[:3]]

@@ -37,7 +37,7 @@ from repositories.base import (
     RepositoryTarget,
 )
 from repositories.models import State, Submission
-from repositories.packaging import DatasetDescription, Description, describe
+from repositories.packaging import DatasetDescription, Description, describe, name_parts
 from repositories.preflight import project_today, shared_findings
 from repositories.zenodo.client import ZenodoClient, ZenodoRecord, client_from_settings
 from repositories.zenodo.errors import Problem, ZenodoError
@@ -284,17 +284,8 @@ def record_files(description: Description) -> list[RecordFile]:
     return files
 
 
-def _name_parts(display_name: str) -> tuple[str, str]:
-    """(family name, given name) from "Josiah Carberry" or "Carberry, Josiah"."""
-    if "," in display_name:
-        family, given = display_name.split(",", 1)
-        return family.strip(), given.strip()
-    parts = display_name.split()
-    return (parts[-1], " ".join(parts[:-1])) if parts else ("", "")
-
-
 def _creator(author: dict[str, Any]) -> Creator:
-    family, given = _name_parts(str(author.get("display_name") or ""))
+    family, given = name_parts(str(author.get("display_name") or ""))
     return Creator(
         family_name=family,
         given_name=given,
