@@ -8,12 +8,12 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+ORCID_PATTERN = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 # An ORCID iD inside free text, e.g. "Ada Lovelace (0000-0002-1825-0097)".
 ORCID_IN_TEXT = re.compile(r"\b(\d{4}-\d{4}-\d{4}-\d{3}[\dX])\b")
 _ORCID_URL_PREFIXES = ("https://orcid.org/", "http://orcid.org/", "orcid.org/")
 # ROR ids: a leading 0, six Crockford base32 characters, two check digits.
-_ROR = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")
+ROR_PATTERN = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")
 _ROR_URL_PREFIXES = ("https://ror.org/", "http://ror.org/", "ror.org/")
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
@@ -38,6 +38,12 @@ def orcid_check_digit(base_digits: str) -> str:
     return "X" if result == 10 else str(result)
 
 
+def orcid_checksum_ok(orcid: str) -> bool:
+    """The last character of a well-formed ORCID iD is the ISO 7064 MOD 11-2 check of the rest."""
+    digits = orcid.replace("-", "")
+    return digits[-1] == orcid_check_digit(digits[:-1])
+
+
 def normalize_orcid(value: str) -> str:
     """Strip an ``https://orcid.org/`` prefix and upper-case the check character."""
     value = value.strip()
@@ -49,14 +55,13 @@ def normalize_orcid(value: str) -> str:
 
 
 def validate_orcid(value: str) -> None:
-    if not _ORCID.match(value):
+    if not ORCID_PATTERN.match(value):
         raise ValidationError(
             _("%(value)s is not an ORCID iD; the form is 0000-0002-1825-0097."),
             code="orcid_format",
             params={"value": value},
         )
-    digits = value.replace("-", "")
-    if orcid_check_digit(digits[:-1]) != digits[-1]:
+    if not orcid_checksum_ok(value):
         raise ValidationError(
             _("%(value)s has a wrong check digit; please copy the ORCID iD again."),
             code="orcid_checksum",
@@ -81,7 +86,7 @@ def normalize_ror(value: str) -> str:
 
 
 def validate_ror(value: str) -> None:
-    if not _ROR.match(value):
+    if not ROR_PATTERN.match(value):
         raise ValidationError(
             _("%(value)s is not a ROR id; the form is 03yrm5c26 (or https://ror.org/03yrm5c26)."),
             code="ror_format",

@@ -15,7 +15,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from accounts.identifiers import bare_doi, orcid_check_digit
+from accounts.identifiers import (
+    ORCID_PATTERN,
+    ROR_PATTERN,
+    bare_doi,
+    normalize_orcid,
+    normalize_ror,
+    orcid_checksum_ok,
+)
 from repositories.zenodo.errors import Problem, ZenodoInvalid
 
 # Zenodo's published limits per record (RDM_RECORDS_MAX_FILES_COUNT and the default quota).
@@ -41,9 +48,6 @@ RELATION_TYPES = frozenset(
 # The identifier schemes FAIRlight writes for related works (papers, protocols, other archives).
 RELATED_SCHEMES = frozenset({"doi", "url", "handle", "ark", "arxiv", "pmid", "isbn", "urn"})
 
-_ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
-# ROR ids: a leading 0, six Crockford base32 characters and a two-digit checksum.
-_ROR = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _VOCABULARY_ID = re.compile(r"^[a-z0-9]+(?:[-.+][a-z0-9]+)*$")
 _EDTF_DAY = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -155,26 +159,6 @@ def utc_today() -> date:
 # --- identifiers -------------------------------------------------------------------------------
 
 
-def bare_orcid(value: str) -> str:
-    value = value.strip()
-    for prefix in ("https://orcid.org/", "http://orcid.org/", "orcid.org/"):
-        value = value.removeprefix(prefix)
-    return value.upper()
-
-
-def orcid_checksum_ok(orcid: str) -> bool:
-    """ISO 7064 mod 11-2 check digit, as ORCID specifies."""
-    digits = orcid.replace("-", "")
-    return digits[-1] == orcid_check_digit(digits[:-1])
-
-
-def bare_ror(value: str) -> str:
-    value = value.strip()
-    for prefix in ("https://ror.org/", "http://ror.org/", "ror.org/"):
-        value = value.removeprefix(prefix)
-    return value.lower()
-
-
 def edtf_level0_ok(value: str) -> bool:
     """A date ("2025", "2025-03", "2025-03-14") or an interval of two such dates, in order."""
     parts = value.split("/")
@@ -260,8 +244,8 @@ def _creator_problems(index: int, creator: Creator) -> list[Problem]:
             Problem(f"{where}.person_or_org.type", f"{label} must be “personal” or “organizational”.")
         )
     if creator.orcid:
-        orcid = bare_orcid(creator.orcid)
-        if not _ORCID.match(orcid):
+        orcid = normalize_orcid(creator.orcid)
+        if not ORCID_PATTERN.match(orcid):
             problems.append(
                 Problem(
                     f"{where}.person_or_org.identifiers",
@@ -279,7 +263,7 @@ def _creator_problems(index: int, creator: Creator) -> list[Problem]:
         field = f"{where}.affiliations.{position}"
         if not affiliation.name.strip() and not affiliation.ror.strip():
             problems.append(Problem(field, f"{label}: an affiliation needs a name or a ROR id."))
-        elif affiliation.ror and not _ROR.match(bare_ror(affiliation.ror)):
+        elif affiliation.ror and not ROR_PATTERN.match(normalize_ror(affiliation.ror)):
             problems.append(
                 Problem(field, f"{label}: “{affiliation.ror}” is not a ROR id such as 01ggx4157.")
             )
@@ -334,7 +318,7 @@ def _funding_problems(index: int, funding: Funding) -> list[Problem]:
     problems: list[Problem] = []
     if not funding.funder_ror.strip() and not funding.funder_name.strip():
         problems.append(Problem(f"{where}.funder", "A funder needs a ROR id or a name."))
-    elif funding.funder_ror and not _ROR.match(bare_ror(funding.funder_ror)):
+    elif funding.funder_ror and not ROR_PATTERN.match(normalize_ror(funding.funder_ror)):
         problems.append(Problem(f"{where}.funder", f"“{funding.funder_ror}” is not a ROR id."))
     custom_award = bool(funding.award_number.strip() or funding.award_title.strip())
     if (
@@ -498,7 +482,7 @@ def _creator_json(creator: Creator) -> dict[str, Any]:
         if given:
             person["given_name"] = given
         if creator.orcid:
-            person["identifiers"] = [{"scheme": "orcid", "identifier": bare_orcid(creator.orcid)}]
+            person["identifiers"] = [{"scheme": "orcid", "identifier": normalize_orcid(creator.orcid)}]
     entry: dict[str, Any] = {"person_or_org": person}
     if creator.affiliations:
         entry["affiliations"] = [_affiliation_json(affiliation) for affiliation in creator.affiliations]
@@ -508,7 +492,7 @@ def _creator_json(creator: Creator) -> dict[str, Any]:
 def _affiliation_json(affiliation: Affiliation) -> dict[str, str]:
     body: dict[str, str] = {}
     if affiliation.ror:
-        body["id"] = bare_ror(affiliation.ror)
+        body["id"] = normalize_ror(affiliation.ror)
     if affiliation.name.strip():
         body["name"] = affiliation.name.strip()
     return body
@@ -528,7 +512,9 @@ def _related_json(related: RelatedIdentifier) -> dict[str, Any]:
 
 def _funding_json(funding: Funding) -> dict[str, Any]:
     funder = (
-        {"id": bare_ror(funding.funder_ror)} if funding.funder_ror else {"name": funding.funder_name.strip()}
+        {"id": normalize_ror(funding.funder_ror)}
+        if funding.funder_ror
+        else {"name": funding.funder_name.strip()}
     )
     body: dict[str, Any] = {"funder": funder}
     if funding.award_id:
