@@ -56,6 +56,7 @@ from projects.access import AnyUser
 from projects.models import Facility, Membership, Project, Role
 from repositories import selectors, services
 from repositories.models import (
+    WITH_THE_ARCHIVE,
     CalendarFeedToken,
     EmbargoChangeKind,
     ReminderKind,
@@ -83,8 +84,6 @@ _LATEST = datetime.date(9000, 1, 1)
 REQUEUE_AFTER = datetime.timedelta(hours=1)
 # States after which a submission's release date is settled: no reminders, no changes.
 SETTLED = (State.PUBLIC, State.WITHDRAWN)
-# States in which the data are with the archive, so an accession should be known.
-WITH_THE_ARCHIVE = (State.SUBMITTED, State.ACCESSIONED, State.EMBARGOED, State.PUBLIC)
 
 
 class EmbargoState(models.TextChoices):

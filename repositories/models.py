@@ -34,6 +34,12 @@ class State(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+# The archive holds the data under an accession, released or not.
+ACCESSIONED_STATES = (State.ACCESSIONED, State.EMBARGOED, State.PUBLIC)
+# Sent to the archive, with or without an accession yet.
+WITH_THE_ARCHIVE = (State.SUBMITTED, *ACCESSIONED_STATES)
+
+
 # Where a submission may go next. repositories.services.submission_transition is the only
 # code that changes a state, and it refuses anything not listed here.
 TRANSITIONS: dict[str, tuple[str, ...]] = {

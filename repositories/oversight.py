@@ -20,13 +20,12 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from metadata.models import Dataset, VerifyState
 from projects.models import Facility, StorageRoot
-from repositories.models import State, Submission
+from repositories.models import ACCESSIONED_STATES, Submission
 
 NEAR_QUOTA = 0.8
 UNVERIFIED_LISTED = 100
 OTHER_PROJECTS = "Projects of other facilities"
 NO_TEAM = "No team"
-PUBLISHED_STATES = (State.ACCESSIONED, State.EMBARGOED, State.PUBLIC)
 SEGMENT_COLOURS = 6  # CSS classes chart-seg-0 … chart-seg-5, repeated
 
 
@@ -242,7 +241,7 @@ def unverified_datasets(facility: Facility) -> QuerySet[Dataset]:
 
 def _published(facility: Facility) -> list[PublishedProject]:
     submissions = (
-        Submission.objects.filter(project__facility=facility, state__in=PUBLISHED_STATES)
+        Submission.objects.filter(project__facility=facility, state__in=ACCESSIONED_STATES)
         .select_related("project")
         .order_by("project__title", "project_id", "release_date", "pk")
     )

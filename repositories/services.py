@@ -35,6 +35,7 @@ from repositories.base import PreflightReport
 from repositories.models import (
     DOI_PATTERN,
     TRANSITIONS,
+    WITH_THE_ARCHIVE,
     EmbargoChange,
     EmbargoChangeKind,
     State,
@@ -472,7 +473,7 @@ def submission_record_accession(
     try:
         with transaction.atomic():
             locked = Submission.objects.select_for_update().get(pk=submission.pk)
-            if locked.state not in (State.SUBMITTED, State.ACCESSIONED, State.EMBARGOED, State.PUBLIC):
+            if locked.state not in WITH_THE_ARCHIVE:
                 raise ValidationError(
                     "Record the accession after the submission has been sent to the archive."
                 )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from repositories import embargo, registry, services
-from repositories.models import State, Submission, SubmissionEvent
+from repositories.models import ACCESSIONED_STATES, State, Submission, SubmissionEvent
 
 # Notes of the events that follow a deposit. Its outcome is a state change (or a failure note),
 # so the latest event tells whether a deposit is queued or running, or why the last one failed.
@@ -32,8 +32,6 @@ RELEASE_STARTED = "Release date update started."
 RELEASE_FAILED = "Release date update failed: "
 # A deposit that has not finished after this long is assumed lost (its worker died).
 DEPOSIT_TIMEOUT = datetime.timedelta(hours=12)
-# Where the archive holds the record already, so a deposit publishes a new version of it.
-DEPOSITED = (State.ACCESSIONED, State.EMBARGOED, State.PUBLIC)
 
 
 @task(takes_context=True)
@@ -81,7 +79,7 @@ def release_update_possible(submission: Submission) -> bool:
     return (
         registry.is_available(submission.target)
         and registry.target_for(submission.target).can_update_release
-        and submission.state in DEPOSITED
+        and submission.state in ACCESSIONED_STATES
         and submission.state != State.PUBLIC
         and bool(submission.accession)
         and submission.archive_access_set_at is not None
@@ -93,7 +91,7 @@ def deposit_possible(submission: Submission) -> bool:
     if not registry.is_available(submission.target) or not registry.target_for(submission.target).can_submit:
         return False
     return submission.state == State.PACKAGED or (
-        submission.state in DEPOSITED and bool(submission.accession)
+        submission.state in ACCESSIONED_STATES and bool(submission.accession)
     )
 
 
@@ -167,7 +165,7 @@ class ArchiveRelease:
 
 def archive_release(submission: Submission, *, now: datetime.datetime) -> ArchiveRelease | None:
     """None where FAIRlight never set the record's access at the archive (deposits by hand)."""
-    if submission.archive_access_set_at is None or submission.state not in DEPOSITED:
+    if submission.archive_access_set_at is None or submission.state not in ACCESSIONED_STATES:
         return None
     zone = submission.project.time_zone
 

@@ -26,7 +26,7 @@ from repositories.forms import (
     SubmissionCreateForm,
     TransitionForm,
 )
-from repositories.models import CalendarFeedToken, State, Submission
+from repositories.models import WITH_THE_ARCHIVE, CalendarFeedToken, State, Submission
 from repositories.preflight import today_in
 
 
@@ -135,8 +135,7 @@ def _detail_context(submission: Submission, project_access: access.ProjectAccess
         "can_prepare": project_access.can(access.EDIT),
         "can_act": project_access.can(access.MANAGE),
         "can_check": submission.state in (State.DRAFT, State.CHECKED, State.PACKAGED),
-        "accession_open": submission.state
-        in (State.SUBMITTED, State.ACCESSIONED, State.EMBARGOED, State.PUBLIC),
+        "accession_open": submission.state in WITH_THE_ARCHIVE,
         "entries": selectors.package_entries(submission),
         "next_steps": target.next_steps(submission) if target else [],
         "accession_form": AccessionForm(initial={"accession": submission.accession, "doi": submission.doi}),

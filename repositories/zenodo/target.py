@@ -36,7 +36,7 @@ from repositories.base import (
     RepositoryRules,
     RepositoryTarget,
 )
-from repositories.models import State, Submission
+from repositories.models import ACCESSIONED_STATES, State, Submission
 from repositories.packaging import DatasetDescription, Description, describe, name_parts
 from repositories.preflight import project_today, shared_findings
 from repositories.zenodo.client import ZenodoClient, ZenodoRecord, client_from_settings
@@ -76,8 +76,6 @@ RECORD_FILE = "zenodo-record.json"
 FILES_TABLE = "files.tsv"
 MANIFEST = "manifest-sha256.txt"
 README = "README.txt"
-# States in which Zenodo holds the record already, so submitting again publishes a new version.
-DEPOSITED = (State.ACCESSIONED, State.EMBARGOED, State.PUBLIC)
 
 
 @dataclass(frozen=True)
@@ -189,7 +187,7 @@ class ZenodoTarget(RepositoryTarget):
         submission.refresh_from_db()
         if submission.state == State.PACKAGED:
             new_version = False
-        elif submission.state in DEPOSITED and submission.accession:
+        elif submission.state in ACCESSIONED_STATES and submission.accession:
             new_version = True
         else:
             raise ValidationError(
@@ -238,7 +236,7 @@ class ZenodoTarget(RepositoryTarget):
         from repositories import services  # see _record_outcome
 
         submission.refresh_from_db()
-        if submission.state not in DEPOSITED or not submission.accession:
+        if submission.state not in ACCESSIONED_STATES or not submission.accession:
             raise ValidationError("Only a record Zenodo holds already gets a new release date there.")
         access = record_access(submission)
         try:
