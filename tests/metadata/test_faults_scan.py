@@ -231,7 +231,11 @@ def test_database_restart_during_a_scan_then_resume_gives_one_row_per_file(
     blocker: psycopg.Connection[Any] | None = None
     try:
         _wait_for(lambda: _count(db, CONNECTED) >= 2, "the worker and its heartbeat to connect")
+        # The worker waits while dataset_scan queues the scan: otherwise it may run every chunk
+        # before that command has even exited (2 to 3 of the 7 were done by then, measured).
+        worker.process.send_signal(signal.SIGSTOP)
         _manage(env, "dataset_scan", str(dataset_id))
+        worker.process.send_signal(signal.SIGCONT)
         chunk_id, paths, written_before = _pause_mid_chunk(db, worker)
         restarted_at = db.rows("select now()")[0][0]
         assert _count(db, TERMINATE) >= 2, "the worker's task loop and its heartbeat lost their connections"
